@@ -1,0 +1,140 @@
+"""`EventDataset` (flat columns, no per-event objects) and `EventCollator` (vectorised padding)."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.utils.data import Dataset
+
+from eventssl.data.batch import EventBatch
+from eventssl.data.contract import EventColumns, read_split
+from eventssl.data.schema import DatasetSchema
+from eventssl.data.views import drop_events, sample_slices
+
+
+class EventDataset(Dataset):
+    """A split held as flat tensors plus offsets, optionally restricted to a subset of rows.
+
+    `__getitem__` returns the row index itself: `EventCollator` gathers whole batches at once
+    with tensor indexing, which is what keeps loading far below a training step.
+    Use `sequence(i)` to look at one sequence.
+    """
+
+    def __init__(
+        self, columns: EventColumns, schema: DatasetSchema, rows: np.ndarray | None = None
+    ) -> None:
+        self.columns = columns
+        self.schema = schema
+        self.rows = np.arange(len(columns)) if rows is None else np.asarray(rows, dtype=np.int64)
+        with warnings.catch_warnings():  # Arrow buffers are read-only; nothing writes to them
+            warnings.filterwarnings("ignore", message=".*not writable.*")
+            # torch views of the numpy columns (no copy except the time rescale)
+            self.offsets = torch.from_numpy(columns.offsets)
+            self.time = torch.from_numpy(columns.time / schema.time_scale)
+            self.categorical = {k: torch.from_numpy(v) for k, v in columns.categorical.items()}
+            self.numerical = {k: torch.from_numpy(v) for k, v in columns.numerical.items()}
+            self.targets = {k: torch.from_numpy(v) for k, v in columns.targets.items()}
+
+    @classmethod
+    def from_folder(cls, folder: str | Path, split: str) -> EventDataset:
+        schema = DatasetSchema.load(folder)
+        return cls(read_split(folder, split, schema), schema)
+
+    def subset(self, rows: np.ndarray) -> EventDataset:
+        """The same storage restricted to `rows` (indices into this dataset)."""
+        return EventDataset(self.columns, self.schema, self.rows[np.asarray(rows, dtype=np.int64)])
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return self.columns.lengths[self.rows]  # (N,)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index: int) -> int:
+        return int(index)
+
+    def sequence(self, index: int) -> dict[str, np.ndarray]:
+        """Views (no copies) of one sequence's columns, for inspection."""
+        row = self.rows[index]
+        events = slice(self.columns.offsets[row], self.columns.offsets[row + 1])
+        out = {"time": self.columns.time[events]}
+        out |= {k: v[events] for k, v in self.columns.categorical.items()}
+        out |= {k: v[events] for k, v in self.columns.numerical.items()}
+        return out
+
+
+class EventCollator:
+    """Turn a list of dataset indices into a padded `EventBatch`, vectorised over the batch.
+
+    Order of operations (MLEM §2.3): views (K slices per sequence) → event dropout → keep the
+    last `max_length` events.
+    """
+
+    def __init__(
+        self,
+        dataset: EventDataset,
+        max_length: int | None = None,
+        num_views: int = 1,
+        min_view_length: int = 1,
+        max_view_length: int | None = None,
+        event_dropout: float = 0.0,
+    ) -> None:
+        if max_length is not None and max_length < 1:
+            raise ValueError(f"max_length must be >= 1, got {max_length}")
+        self.dataset = dataset
+        self.max_length = max_length
+        self.num_views = num_views
+        self.min_view_length = min_view_length
+        self.max_view_length = max_view_length
+        self.event_dropout = event_dropout
+
+    def __call__(self, indices: list[int]) -> EventBatch:
+        data = self.dataset
+        rows = torch.from_numpy(data.rows[np.asarray(indices, dtype=np.int64)])  # (B,)
+        starts = data.offsets[rows]
+        lengths = data.offsets[rows + 1] - starts  # (B,)
+        if self.num_views > 1 or self.max_view_length is not None:
+            rows = rows.repeat_interleave(self.num_views)  # (B*K,)
+            offsets, lengths = sample_slices(
+                lengths,
+                self.num_views,
+                self.min_view_length,
+                self.max_view_length or int(lengths.max()),
+            )
+            starts = starts.repeat_interleave(self.num_views) + offsets
+        index, lengths = self._positions(starts, lengths)  # (B, L), (B,)
+        valid = torch.arange(index.shape[1])[None, :] < lengths[:, None]  # (B, L)
+        index = index.masked_fill(~valid, 0)
+
+        def gather(column: Tensor) -> Tensor:
+            return column[index].masked_fill(~valid, 0)
+
+        return EventBatch(
+            time=gather(data.time).float(),
+            categorical={k: gather(v).long() for k, v in data.categorical.items()},
+            numerical={k: gather(v) for k, v in data.numerical.items()},
+            lengths=lengths,
+            seq_ids=rows,
+            targets={k: v[rows].float() for k, v in data.targets.items()},
+        )
+
+    def _positions(self, starts: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+        """Flat event positions (B, L) after dropout and keep-last truncation."""
+        limit = self.max_length
+        if self.event_dropout == 0.0:
+            if limit is not None:
+                starts = starts + (lengths - limit).clamp(min=0)
+                lengths = lengths.clamp(max=limit)
+            return starts[:, None] + torch.arange(int(lengths.max()))[None, :], lengths
+        index = starts[:, None] + torch.arange(int(lengths.max()))[None, :]
+        index, lengths = drop_events(index, lengths, self.event_dropout)
+        if limit is not None and int(lengths.max()) > limit:
+            shift = (lengths - limit).clamp(min=0)  # (B,)
+            keep = (shift[:, None] + torch.arange(limit)[None, :]).clamp(max=index.shape[1] - 1)
+            index, lengths = index.gather(1, keep), lengths.clamp(max=limit)
+        return index, lengths

@@ -1,0 +1,6 @@
+"""Evaluation of frozen embeddings: pure functions, no Lightning state."""
+
+from eventssl.evaluation.embeddings import embed_loader
+from eventssl.evaluation.probes import fit_probes
+
+__all__ = ["embed_loader", "fit_probes"]

@@ -1,0 +1,8 @@
+"""Self-supervised objectives as LightningModules over one shared encoder."""
+
+from eventssl.methods.base import SSLModule
+from eventssl.methods.contrastive import Contrastive
+from eventssl.methods.generative import Generative
+from eventssl.methods.supervised import Supervised
+
+__all__ = ["Contrastive", "Generative", "SSLModule", "Supervised"]

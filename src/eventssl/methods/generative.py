@@ -1,0 +1,50 @@
+"""`Generative`: reconstruct the sequence from its embedding (MLEM §3.2–3.3)."""
+
+from __future__ import annotations
+
+from lightning.pytorch.cli import OptimizerCallable
+from torch import Tensor
+
+from eventssl.data.batch import EventBatch
+from eventssl.methods.base import SSLModule
+from eventssl.methods.reconstructor import Reconstructor
+from eventssl.nn.encoder import GRUEncoder
+
+
+class Generative(SSLModule):
+    """Teacher-forced transformer decoder on whole sequences; loss = reconstruction + L1(z).
+
+    Defaults are the paper's: decoder 3 layers, width 128, 2 heads, FFN 256; Δt weight 10;
+    L1 weight 1e-3; Adam lr 3e-3, weight decay 1e-3.
+    """
+
+    def __init__(
+        self,
+        encoder: GRUEncoder,
+        decoder_width: int = 128,
+        decoder_layers: int = 3,
+        decoder_heads: int = 2,
+        decoder_feedforward: int = 256,
+        decoder_dropout: float = 0.1,
+        decoder_max_length: int = 1024,
+        time_weight: float = 10.0,
+        l1_weight: float = 1e-3,
+        learning_rate: float = 3e-3,
+        weight_decay: float = 1e-3,
+        optimizer: OptimizerCallable | None = None,
+    ) -> None:
+        super().__init__(encoder, learning_rate, weight_decay, optimizer)
+        self.reconstructor = Reconstructor(
+            encoder,
+            decoder_width,
+            decoder_layers,
+            decoder_heads,
+            decoder_feedforward,
+            decoder_dropout,
+            decoder_max_length,
+            time_weight,
+            l1_weight,
+        )
+
+    def compute_losses(self, batch: EventBatch) -> dict[str, Tensor]:
+        return self.reconstructor(self.encoder, batch)[1]

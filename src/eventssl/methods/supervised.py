@@ -1,0 +1,73 @@
+"""`Supervised`: the encoder trained on the downstream target (MLEM §3.7)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch.nn.functional as F
+from lightning.pytorch.cli import OptimizerCallable
+from torch import Tensor, nn
+
+from eventssl.data.batch import EventBatch
+from eventssl.methods.base import SSLModule
+from eventssl.nn.encoder import GRUEncoder
+
+
+class Supervised(SSLModule):
+    """Cross-entropy (binary / multiclass) or MSE (regression) on one target; unlabelled rows
+    are ignored. The target, its task and output size come from the dataset schema at `setup`
+    unless given, and are stored in the checkpoint.
+
+    Args:
+        target: target column (default: the schema's default target).
+        task: "binary", "multiclass" or "regression".
+        num_outputs: classes for classification, 1 for regression.
+    """
+
+    def __init__(
+        self,
+        encoder: GRUEncoder,
+        target: str | None = None,
+        task: Literal["binary", "multiclass", "regression"] | None = None,
+        num_outputs: int | None = None,
+        learning_rate: float = 1e-3,
+        weight_decay: float = 0.0,
+        optimizer: OptimizerCallable | None = None,
+    ) -> None:
+        super().__init__(encoder, learning_rate, weight_decay, optimizer)
+        self.head: nn.Module | None = None
+        if task is not None and num_outputs is not None:
+            self.head = nn.Linear(encoder.hidden_size, num_outputs)
+
+    def setup(self, stage: str) -> None:
+        if self.head is not None:
+            return
+        datamodule = getattr(self.trainer, "datamodule", None)
+        schema = getattr(datamodule, "schema", None)
+        target = self.hparams.target or (schema.default_target if schema else None)
+        if schema is None or target not in schema.targets:
+            raise ValueError(
+                "Supervised needs model.init_args.target (or a default target in the dataset "
+                f"schema) and task/num_outputs; got target={target!r}"
+            )
+        spec = schema.targets[target]
+        self.hparams.update(
+            target=target,
+            task=self.hparams.task or spec.task,
+            num_outputs=self.hparams.num_outputs or (spec.num_classes or 1),
+        )
+        self.head = nn.Linear(self.encoder.hidden_size, self.hparams.num_outputs)
+
+    def compute_losses(self, batch: EventBatch) -> dict[str, Tensor]:
+        if self.head is None:
+            raise RuntimeError("Supervised head is not built: call trainer.fit with a datamodule")
+        output = self.head(self.encoder(batch))  # (B, C)
+        target = batch.targets[self.hparams.target]  # (B,) NaN = unlabelled
+        labelled = ~target.isnan()
+        if not labelled.any():
+            return {"loss": output.sum() * 0.0}
+        if self.hparams.task == "regression":
+            loss = F.mse_loss(output.squeeze(-1)[labelled], target[labelled])
+        else:
+            loss = F.cross_entropy(output[labelled], target[labelled].long())
+        return {"loss": loss}

@@ -1,0 +1,104 @@
+"""`EventDecoder`: teacher-forced reconstruction of a sequence from its embedding (MLEM §3.2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from eventssl.nn.embedder import EventEmbedder
+
+
+@dataclass(frozen=True)
+class Reconstruction:
+    """Per-field predictions; position j reconstructs event j."""
+
+    categorical: dict[str, Tensor]  # name -> (B, L, cardinality) logits
+    numerical: dict[str, Tensor]  # name -> (B, L) standardised value
+    delta: Tensor  # (B, L) time since the previous event
+
+
+class EventDecoder(nn.Module):
+    """A causal transformer decoder that reconstructs the events from the sequence embedding.
+
+    Tokens are [x0, e_0, …, e_{L−2}] where x0 = Linear(z) and e_j the embedded events (the
+    encoder's embedder, shared), each passed through GELU and projected to `width`, plus a
+    learned position table. Cross-attention reads the projected x0, so every position sees z.
+    The output at position j is mapped back to the event width and split per field: output j
+    predicts event j from z and events < j.
+
+    Args:
+        embedder: the encoder's `EventEmbedder` (its layout defines the heads).
+        hidden_size: width of the sequence embedding z.
+        width: transformer width (MLEM: 128).
+        num_layers: decoder layers (MLEM: 3).
+        num_heads: attention heads (MLEM: 2).
+        feedforward: feed-forward width (MLEM: 256).
+        dropout: transformer dropout (MLEM: 0.1).
+        max_length: longest sequence the position table covers.
+    """
+
+    def __init__(
+        self,
+        embedder: EventEmbedder,
+        hidden_size: int,
+        width: int = 128,
+        num_layers: int = 3,
+        num_heads: int = 2,
+        feedforward: int = 256,
+        dropout: float = 0.1,
+        max_length: int = 1024,
+    ) -> None:
+        super().__init__()
+        self.fields = embedder.fields
+        event_size = embedder.output_size
+        self.start = nn.Linear(hidden_size, event_size)
+        self.project = nn.Sequential(nn.GELU(), nn.Linear(event_size, width))
+        self.positions = nn.Embedding(max_length, width)
+        layer = nn.TransformerDecoderLayer(width, num_heads, feedforward, dropout, batch_first=True)
+        self.transformer = nn.TransformerDecoder(layer, num_layers, norm=nn.LayerNorm(width))
+        self.output = nn.Linear(width, event_size)
+        self.heads = nn.ModuleDict()
+        for field in self.fields:
+            if field.kind == "categorical":
+                self.heads[field.name] = nn.Linear(field.width, embedder.cardinalities[field.name])
+            elif field.kind == "numerical":
+                self.heads[field.name] = nn.Linear(field.width, 1)
+        time_width = sum(field.width for field in self.fields if field.kind == "time")
+        self.delta_head = nn.Linear(time_width, 1)
+        self.max_length = max_length
+
+    def forward(self, embedding: Tensor, events: Tensor) -> Reconstruction:
+        """Reconstruct (B, L, ·) predictions from z (B, H) and the embedded events (B, L, E)."""
+        length = events.shape[1]
+        if length > self.max_length:
+            raise ValueError(
+                f"sequence length {length} exceeds the decoder's max_length={self.max_length}; "
+                "raise model.init_args.decoder_max_length or lower data.max_length"
+            )
+        start = self.start(embedding).unsqueeze(1)  # (B, 1, E)
+        tokens = torch.cat([start, events[:, :-1]], dim=1)  # (B, L, E)
+        hidden = self.project(tokens) + self.positions.weight[:length]  # (B, L, D)
+        memory = hidden[:, :1]  # (B, 1, D) the embedding token
+        causal = nn.Transformer.generate_square_subsequent_mask(length, device=hidden.device)
+        hidden = self.transformer(hidden, memory, tgt_mask=causal, tgt_is_causal=True)
+        output = self.output(hidden)  # (B, L, E)
+        chunks = dict(zip([f.name for f in self.fields], self._split(output), strict=True))
+        times = [chunks[f.name] for f in self.fields if f.kind == "time"]
+        return Reconstruction(
+            categorical={
+                f.name: self.heads[f.name](chunks[f.name])
+                for f in self.fields
+                if f.kind == "categorical"
+            },
+            numerical={
+                f.name: self.heads[f.name](chunks[f.name]).squeeze(-1)
+                for f in self.fields
+                if f.kind == "numerical"
+            },
+            delta=self.delta_head(torch.cat(times, dim=-1)).squeeze(-1),  # (B, L)
+        )
+
+    def _split(self, output: Tensor) -> tuple[Tensor, ...]:
+        return output.split([field.width for field in self.fields], dim=-1)
