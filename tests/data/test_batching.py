@@ -167,4 +167,4 @@ def test_datamodule_errors(tmp_path: Path, tiny_dataset: Path) -> None:
         EventDataModule(str(tiny_dataset), min_view_length=10, max_view_length=5)
     module = EventDataModule(str(tmp_path / "nowhere"))
     with pytest.raises(ValueError, match=r"nowhere.*data.generate_pendulum"):
-        module.schema
+        _ = module.schema

@@ -1,4 +1,4 @@
-"""The data contract: a valid folder passes; every kind of bad input fails naming file and column."""
+"""The data contract: a valid folder passes; bad input fails naming the file and column."""
 
 from __future__ import annotations
 

@@ -188,7 +188,8 @@ class _SplitChecker:
             row = _row_of(columns.offsets, int(np.flatnonzero(bad)[0]))
             raise self.fail(
                 "time",
-                f"{int(bad.sum())} NaN/inf time(s), e.g. seq_id {_as_python(columns.seq_ids[row])!r}",
+                f"{int(bad.sum())} NaN/inf time(s), e.g. seq_id "
+                f"{_as_python(columns.seq_ids[row])!r}",
             )
         decreasing = np.diff(time) < 0  # (E-1,) position e compares events e and e+1
         decreasing[columns.offsets[1:-1] - 1] = False  # ignore pairs across row boundaries
@@ -213,15 +214,15 @@ class _SplitChecker:
             row = _row_of(offsets, int(np.flatnonzero(codes <= PADDING_CODE)[0]))
             raise self.fail(
                 name,
-                f"code {codes.min()} in seq_id {_as_python(seq_ids[row])!r}; 0 is reserved for padding and "
-                "1 for missing, values start at 2",
+                f"code {codes.min()} in seq_id {_as_python(seq_ids[row])!r}; 0 is reserved for "
+                "padding and 1 for missing, values start at 2",
             )
         if codes.max() >= cardinality:
             row = _row_of(offsets, int(np.flatnonzero(codes >= cardinality)[0]))
             raise self.fail(
                 name,
-                f"code {codes.max()} in seq_id {_as_python(seq_ids[row])!r} is >= the schema's cardinality "
-                f"{cardinality}",
+                f"code {codes.max()} in seq_id {_as_python(seq_ids[row])!r} is >= the schema's "
+                f"cardinality {cardinality}",
             )
 
     def target(self, name: str, num_classes: int | None) -> np.ndarray:

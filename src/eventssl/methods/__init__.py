@@ -1,8 +1,9 @@
 """Self-supervised objectives as LightningModules over one shared encoder."""
 
 from eventssl.methods.base import SSLModule
+from eventssl.methods.checkpoint import load_method
 from eventssl.methods.contrastive import Contrastive
 from eventssl.methods.generative import Generative
 from eventssl.methods.supervised import Supervised
 
-__all__ = ["Contrastive", "Generative", "SSLModule", "Supervised"]
+__all__ = ["Contrastive", "Generative", "SSLModule", "Supervised", "load_method"]
