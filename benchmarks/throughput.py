@@ -14,11 +14,13 @@ import argparse
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
+from torch.utils.data import DataLoader
 
-from eventssl.data import EventDataModule
+from eventssl.data import EventBatch, EventDataModule
 from eventssl.data.pendulum import generate_pendulum
 from eventssl.data.pendulum_dataset import write_pendulum
 from eventssl.methods import Contrastive, Generative, SSLModule, Supervised
@@ -34,6 +36,12 @@ METHODS = {
     "generative": (Generative, True, {"max_length": 100}),
     "supervised": (Supervised, True, {"max_length": 100}),
 }
+
+
+def cycle(loader: DataLoader) -> Iterator[EventBatch]:
+    """Batches forever, a new epoch (new shuffle) whenever one ends."""
+    while True:
+        yield from loader
 
 
 def measure(name: str, folder: Path, args: argparse.Namespace) -> dict[str, float]:
@@ -53,7 +61,7 @@ def measure(name: str, folder: Path, args: argparse.Namespace) -> dict[str, floa
         module.head = torch.nn.Linear(args.hidden_size, 1)
     module.to(args.device).train()
     optimizer = module.configure_optimizers()
-    loader = iter(data.train_dataloader())
+    loader = cycle(data.train_dataloader())
     load_times, step_times, events, rows = [], [], [], []
     for step in range(args.warmup + args.steps):
         start = time.perf_counter()
