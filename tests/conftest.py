@@ -46,6 +46,12 @@ def tiny_columns(num_sequences: int, seed: int, first_id: int = 0) -> EventColum
     )
 
 
+@pytest.fixture(autouse=True)
+def plain_argv(monkeypatch: pytest.MonkeyPatch) -> None:
+    """LightningCLI warns when pytest's own arguments sit in sys.argv next to `args`."""
+    monkeypatch.setattr("sys.argv", ["eventssl"])
+
+
 @pytest.fixture
 def tiny_dataset(tmp_path: Path) -> Path:
     folder = tmp_path / "tiny"

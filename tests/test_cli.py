@@ -14,7 +14,8 @@ from eventssl.methods import load_method
 CONFIGS = [
     path
     for path in sorted((Path(__file__).parents[1] / "experiments" / "pendulum").glob("*.yaml"))
-    if "model:" in path.read_text()  # trainer.yaml is a part that the method configs load
+    # trainer.yaml is a part that the method configs load; MLEM is tested with its teacher
+    if "model:" in path.read_text() and "methods.MLEM" not in path.read_text()
 ]
 SMALL = [
     "--trainer.max_epochs=1",
@@ -37,19 +38,14 @@ def test_config_fits_and_checkpoint_loads(
     checkpoints = list(tmp_path.glob("runs/**/checkpoints/last.ckpt"))
     assert len(checkpoints) == 1, checkpoints
     module = load_method(checkpoints[0])
-    assert type(module).__name__.lower() in config.stem or config.stem == "quickstart"
+    expected = "contrastive" if config.stem == "quickstart" else config.stem.replace("_", "")
+    assert type(module).__name__.lower() == expected
     assert module.encoder.hidden_size == 16
     assert module.encoder.embedder.numerical_names == ["x", "y"]  # linked from the schema
     batch = EventCollator(EventDataset.from_folder(pendulum_dataset, "test"), 100)([0, 1, 2])
     module.eval()
     with torch.no_grad():
         assert module.embed(batch).shape == (3, 16)
-
-
-@pytest.fixture(autouse=True)
-def plain_argv(monkeypatch: pytest.MonkeyPatch) -> None:
-    """LightningCLI warns when pytest's own arguments sit in sys.argv next to `args`."""
-    monkeypatch.setattr("sys.argv", ["eventssl"])
 
 
 def test_not_a_cli_checkpoint(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from jsonargparse import Namespace
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI
 
 from eventssl.data.datamodule import EventDataModule
@@ -10,13 +11,30 @@ from eventssl.methods.base import SSLModule
 
 class EventSSLCLI(LightningCLI):
     """Links the dataset schema (cardinalities, numeric statistics) into the encoder, so configs
-    never repeat them."""
+    never repeat them, and names each run `<method>-seed<seed>` inside its logger folder."""
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         for name in ("categorical", "numerical"):
             parser.link_arguments(
                 f"data.{name}", f"model.init_args.encoder.init_args.{name}", apply_on="instantiate"
             )
+
+    def before_instantiate_classes(self) -> None:
+        config = self.config[self.subcommand] if self.subcommand else self.config
+        loggers = config.trainer.logger
+        for logger in loggers if isinstance(loggers, list) else [loggers]:
+            init_args = logger.get("init_args") if isinstance(logger, Namespace) else None
+            if init_args is not None and "version" in init_args and init_args.version is None:
+                init_args.version = run_name(config)
+
+
+def run_name(config: Namespace) -> str:
+    """`contrastive-seed0`: the method class and the seed, so runs land in known folders."""
+    method = str(config.model.class_path).rsplit(".", 1)[-1].lower()
+    seed = config.seed_everything
+    return (
+        f"{method}-seed{seed}" if isinstance(seed, int) and not isinstance(seed, bool) else method
+    )
 
 
 def main(args: ArgsType = None) -> None:

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from eventssl.data import EventDataModule
-from eventssl.methods import Contrastive, Generative, SSLModule, Supervised
+from eventssl.methods import Contrastive, Generative, NaiveHybrid, SSLModule, Supervised
 from eventssl.nn import GRUEncoder
 
 NUMERICAL = {"x": {"mean": 0.0, "std": 1.0}, "y": {"mean": 0.0, "std": 1.0}}
@@ -28,10 +28,11 @@ def build(method: str) -> tuple[SSLModule, int]:
     encoder = GRUEncoder(numerical=NUMERICAL, hidden_size=32, layer_norm=method != "contrastive")
     if method == "contrastive":
         return Contrastive(encoder, learning_rate=3e-3), 4
+    decoder = {"decoder_width": 32, "decoder_feedforward": 64, "decoder_max_length": 128}
     if method == "generative":
-        return Generative(
-            encoder, decoder_width=32, decoder_feedforward=64, decoder_max_length=128
-        ), 1
+        return Generative(encoder, **decoder), 1
+    if method == "naive_hybrid":
+        return NaiveHybrid(encoder, **decoder), 3
     return Supervised(encoder, learning_rate=3e-3), 1
 
 
@@ -48,7 +49,7 @@ def trainer(epochs: int, *callbacks: L.Callback) -> L.Trainer:
     )
 
 
-@pytest.mark.parametrize("method", ["contrastive", "generative", "supervised"])
+@pytest.mark.parametrize("method", ["contrastive", "generative", "naive_hybrid", "supervised"])
 def test_short_fit_lowers_the_loss(method: str, pendulum_dataset: Path) -> None:
     module, views = build(method)
     data = EventDataModule(
@@ -71,7 +72,9 @@ def test_short_fit_lowers_the_loss(method: str, pendulum_dataset: Path) -> None:
     assert all(changed)
 
 
-@pytest.mark.parametrize(("method", "views"), [("contrastive", 1), ("generative", 3)])
+@pytest.mark.parametrize(
+    ("method", "views"), [("contrastive", 1), ("generative", 3), ("naive_hybrid", 1)]
+)
 def test_wrong_number_of_views(method: str, views: int, pendulum_dataset: Path) -> None:
     module, _ = build(method)
     data = EventDataModule(str(pendulum_dataset), num_views=views, min_view_length=10)

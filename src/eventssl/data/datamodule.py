@@ -10,6 +10,7 @@ import numpy as np
 from lightning.pytorch.utilities import rank_zero_info
 from torch.utils.data import DataLoader
 
+from eventssl.data.augmentations import Augmentation
 from eventssl.data.contract import read_split, split_path
 from eventssl.data.dataset import EventCollator, EventDataset
 from eventssl.data.pendulum_dataset import pendulum_schema, write_pendulum
@@ -36,6 +37,8 @@ class EventDataModule(L.LightningDataModule):
         bucket_by_length: batch sequences of similar length together to cut padding.
         num_workers: DataLoader worker processes.
         pin_memory: pin batches for faster host-to-GPU copies.
+        augmentations: MCLRec view augmentations (`Crop`, `Mask`, `Reorder`) applied, in order,
+            to the train/val views of contrastive methods (when num_views > 1).
         generate_pendulum: if set and `path` holds no dataset, `prepare_data` generates a
             Pendulum dataset of this many sequences there.
     """
@@ -55,6 +58,7 @@ class EventDataModule(L.LightningDataModule):
         bucket_by_length: bool = False,
         num_workers: int = 0,
         pin_memory: bool = False,
+        augmentations: list[Augmentation] | None = None,
         generate_pendulum: int | None = None,
     ) -> None:
         super().__init__()
@@ -69,7 +73,8 @@ class EventDataModule(L.LightningDataModule):
             raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
         if not 0.0 <= event_dropout < 1.0:
             raise ValueError(f"event_dropout must be in [0, 1), got {event_dropout}")
-        self.save_hyperparameters()
+        self.save_hyperparameters(ignore=["augmentations"])
+        self.augmentations = list(augmentations or [])
         self.path = Path(path)
         self._schema: DatasetSchema | None = None
         self.datasets: dict[str, EventDataset] = {}
@@ -163,6 +168,7 @@ class EventDataModule(L.LightningDataModule):
             min_view_length=hp.min_view_length,
             max_view_length=hp.max_view_length if views and hp.num_views > 1 else None,
             event_dropout=hp.event_dropout if train else 0.0,
+            augmentations=self.augmentations if views and hp.num_views > 1 else None,
         )
         sampler = None
         if train and hp.bucket_by_length:

@@ -10,9 +10,10 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from eventssl.data.augmentations import Augmentation, ViewPlan
 from eventssl.data.batch import EventBatch
 from eventssl.data.contract import EventColumns, read_split
-from eventssl.data.schema import DatasetSchema
+from eventssl.data.schema import MISSING_CODE, DatasetSchema
 from eventssl.data.views import drop_events, sample_slices
 
 
@@ -72,7 +73,7 @@ class EventCollator:
     """Turn a list of dataset indices into a padded `EventBatch`, vectorised over the batch.
 
     Order of operations (MLEM §2.3): views (K slices per sequence) → event dropout → keep the
-    last `max_length` events.
+    last `max_length` events → augmentations (crop, mask, reorder), in the order given.
     """
 
     def __init__(
@@ -83,6 +84,7 @@ class EventCollator:
         min_view_length: int = 1,
         max_view_length: int | None = None,
         event_dropout: float = 0.0,
+        augmentations: list[Augmentation] | None = None,
     ) -> None:
         if max_length is not None and max_length < 1:
             raise ValueError(f"max_length must be >= 1, got {max_length}")
@@ -92,6 +94,7 @@ class EventCollator:
         self.min_view_length = min_view_length
         self.max_view_length = max_view_length
         self.event_dropout = event_dropout
+        self.augmentations = list(augmentations or [])
 
     def __call__(self, indices: list[int]) -> EventBatch:
         data = self.dataset
@@ -108,17 +111,26 @@ class EventCollator:
             )
             starts = starts.repeat_interleave(self.num_views) + offsets
         index, lengths = self._positions(starts, lengths)  # (B, L), (B,)
-        valid = torch.arange(index.shape[1])[None, :] < lengths[:, None]  # (B, L)
-        index = index.masked_fill(~valid, 0)
+        plan = ViewPlan(index, index, lengths)
+        for augmentation in self.augmentations:
+            plan = augmentation(plan)
+        valid = plan.valid  # (B, L)
 
-        def gather(column: Tensor) -> Tensor:
-            return column[index].masked_fill(~valid, 0)
+        def gather(column: Tensor, index: Tensor = plan.index) -> Tensor:
+            return column[index.masked_fill(~valid, 0)].masked_fill(~valid, 0)
 
+        categorical = {k: gather(v).long() for k, v in data.categorical.items()}
+        numerical = {k: gather(v) for k, v in data.numerical.items()}
+        if plan.masked is not None:
+            categorical = {
+                k: v.masked_fill(plan.masked, MISSING_CODE) for k, v in categorical.items()
+            }
+            numerical = {k: v.masked_fill(plan.masked, float("nan")) for k, v in numerical.items()}
         return EventBatch(
-            time=gather(data.time).float(),
-            categorical={k: gather(v).long() for k, v in data.categorical.items()},
-            numerical={k: gather(v) for k, v in data.numerical.items()},
-            lengths=lengths,
+            time=gather(data.time, plan.time_index).float(),
+            categorical=categorical,
+            numerical=numerical,
+            lengths=plan.lengths,
             seq_ids=rows,
             targets={k: v[rows].float() for k, v in data.targets.items()},
         )

@@ -4,6 +4,16 @@ from eventssl.methods.base import SSLModule
 from eventssl.methods.checkpoint import load_method
 from eventssl.methods.contrastive import Contrastive
 from eventssl.methods.generative import Generative
+from eventssl.methods.hybrid import NaiveHybrid
+from eventssl.methods.mlem import MLEM
 from eventssl.methods.supervised import Supervised
 
-__all__ = ["Contrastive", "Generative", "SSLModule", "Supervised", "load_method"]
+__all__ = [
+    "MLEM",
+    "Contrastive",
+    "Generative",
+    "NaiveHybrid",
+    "SSLModule",
+    "Supervised",
+    "load_method",
+]

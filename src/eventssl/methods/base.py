@@ -78,12 +78,16 @@ class SSLModule(L.LightningModule):
         )
         return losses["loss"]
 
+    def parameter_groups(self) -> list[dict]:
+        """Trainable parameters as optimizer groups; a method may give some their own settings."""
+        return [{"params": [p for p in self.parameters() if p.requires_grad]}]
+
     def configure_optimizers(self) -> torch.optim.Optimizer:
-        parameters = [p for p in self.parameters() if p.requires_grad]
+        groups = self.parameter_groups()
         if self.optimizer_factory is not None:
-            return self.optimizer_factory(parameters)
+            return self.optimizer_factory(groups)
         return torch.optim.Adam(
-            parameters, lr=self.hparams.learning_rate, weight_decay=self.hparams.weight_decay
+            groups, lr=self.hparams.learning_rate, weight_decay=self.hparams.weight_decay
         )
 
     def on_fit_start(self) -> None:

@@ -8,10 +8,9 @@ from lightning.pytorch.cli import OptimizerCallable
 from torch import Tensor
 
 from eventssl.data.batch import EventBatch
-from eventssl.losses.contrastive import coles_margin_loss, info_nce_loss
 from eventssl.methods.base import SSLModule
+from eventssl.methods.contrastive_objective import ContrastiveObjective
 from eventssl.nn.encoder import GRUEncoder
-from eventssl.nn.heads import projector
 
 
 class Contrastive(SSLModule):
@@ -39,17 +38,15 @@ class Contrastive(SSLModule):
         optimizer: OptimizerCallable | None = None,
     ) -> None:
         super().__init__(encoder, learning_rate, weight_decay, optimizer)
-        if loss not in ("margin", "info_nce"):
-            raise ValueError(f"loss must be 'margin' or 'info_nce', got {loss!r}")
-        self.projector = projector(encoder.hidden_size, projection_size, projector_kind)
-
-    def contrastive_loss(self, embedding: Tensor, seq_ids: Tensor) -> Tensor:
-        projected = self.projector(embedding)  # (B*K, D)
-        if self.hparams.loss == "margin":
-            return coles_margin_loss(
-                projected, seq_ids, self.hparams.margin, self.hparams.num_negatives
-            )
-        return info_nce_loss(projected, seq_ids, self.hparams.temperature)
+        self.contrastive = ContrastiveObjective(
+            encoder.hidden_size,
+            loss,
+            margin,
+            num_negatives,
+            temperature,
+            projection_size,
+            projector_kind,
+        )
 
     def compute_losses(self, batch: EventBatch) -> dict[str, Tensor]:
-        return {"loss": self.contrastive_loss(self.encoder(batch), batch.seq_ids)}
+        return {"loss": self.contrastive(self.encoder(batch), batch.seq_ids)}

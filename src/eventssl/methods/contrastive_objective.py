@@ -1,0 +1,50 @@
+"""`ContrastiveObjective`: projector + CoLES margin or InfoNCE loss, shared by methods."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from torch import Tensor, nn
+
+from eventssl.losses.contrastive import coles_margin_loss, info_nce_loss
+from eventssl.nn.heads import projector
+
+
+class ContrastiveObjective(nn.Module):
+    """Project embeddings of views and score them: views with one `seq_id` are positives.
+
+    Args:
+        input_size: embedding width.
+        loss: "margin" (CoLES, MLEM default) or "info_nce" (decoupled, MLEM's ABank choice).
+        margin: margin m of the margin loss (0.87).
+        num_negatives: hard negatives per view (5).
+        temperature: InfoNCE temperature τ (0.01).
+        projection_size: projector output width (64).
+        projector_kind: "mlp" (Linear-ReLU-Linear) or "linear".
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        loss: Literal["margin", "info_nce"] = "margin",
+        margin: float = 0.87,
+        num_negatives: int = 5,
+        temperature: float = 0.01,
+        projection_size: int = 64,
+        projector_kind: Literal["mlp", "linear"] = "mlp",
+    ) -> None:
+        super().__init__()
+        if loss not in ("margin", "info_nce"):
+            raise ValueError(f"contrastive loss must be 'margin' or 'info_nce', got {loss!r}")
+        self.projector = projector(input_size, projection_size, projector_kind)
+        self.loss = loss
+        self.margin = margin
+        self.num_negatives = num_negatives
+        self.temperature = temperature
+
+    def forward(self, embedding: Tensor, seq_ids: Tensor) -> Tensor:
+        """Args: embedding (B*K, H) of K views per sequence, seq_ids (B*K,)."""
+        projected = self.projector(embedding)  # (B*K, D)
+        if self.loss == "margin":
+            return coles_margin_loss(projected, seq_ids, self.margin, self.num_negatives)
+        return info_nce_loss(projected, seq_ids, self.temperature)

@@ -1,0 +1,81 @@
+"""`NaiveHybrid`: reconstruction and contrastive losses on one embedding (MLEM's "GC", §3.5)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from lightning.pytorch.cli import OptimizerCallable
+from torch import Tensor
+
+from eventssl.data.batch import EventBatch
+from eventssl.methods.base import SSLModule
+from eventssl.methods.contrastive_objective import ContrastiveObjective
+from eventssl.methods.reconstructor import Reconstructor
+from eventssl.nn.encoder import GRUEncoder
+
+
+class NaiveHybrid(SSLModule):
+    """L = w_rec · reconstruction + w_con · contrastive, both on the views' embedding z.
+
+    Trained on K ≥ 2 views, so the decoder reconstructs slices, as in the paper. Defaults:
+    weights 1 and 1, the generative decoder and optimiser (Adam lr 3e-3, wd 1e-3) and the
+    CoLES margin loss.
+    """
+
+    min_views = 2
+    max_views = None
+
+    def __init__(
+        self,
+        encoder: GRUEncoder,
+        reconstruction_weight: float = 1.0,
+        contrastive_weight: float = 1.0,
+        loss: Literal["margin", "info_nce"] = "margin",
+        margin: float = 0.87,
+        num_negatives: int = 5,
+        temperature: float = 0.01,
+        projection_size: int = 64,
+        projector_kind: Literal["mlp", "linear"] = "mlp",
+        decoder_width: int = 128,
+        decoder_layers: int = 3,
+        decoder_heads: int = 2,
+        decoder_feedforward: int = 256,
+        decoder_dropout: float = 0.1,
+        decoder_max_length: int = 1024,
+        time_weight: float = 10.0,
+        l1_weight: float = 1e-3,
+        learning_rate: float = 3e-3,
+        weight_decay: float = 1e-3,
+        optimizer: OptimizerCallable | None = None,
+    ) -> None:
+        super().__init__(encoder, learning_rate, weight_decay, optimizer)
+        self.reconstructor = Reconstructor(
+            encoder,
+            decoder_width,
+            decoder_layers,
+            decoder_heads,
+            decoder_feedforward,
+            decoder_dropout,
+            decoder_max_length,
+            time_weight,
+            l1_weight,
+        )
+        self.contrastive = ContrastiveObjective(
+            encoder.hidden_size,
+            loss,
+            margin,
+            num_negatives,
+            temperature,
+            projection_size,
+            projector_kind,
+        )
+
+    def compute_losses(self, batch: EventBatch) -> dict[str, Tensor]:
+        embedding, losses = self.reconstructor(self.encoder, batch)
+        losses["loss_reconstruction"] = losses.pop("loss")
+        losses["loss_contrastive"] = self.contrastive(embedding, batch.seq_ids)
+        losses["loss"] = (
+            self.hparams.reconstruction_weight * losses["loss_reconstruction"]
+            + self.hparams.contrastive_weight * losses["loss_contrastive"]
+        )
+        return losses

@@ -1,0 +1,146 @@
+"""`MLEM`: generative training aligned to a frozen contrastive teacher (arXiv 2401.15935, §3.6)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from lightning.pytorch.cli import OptimizerCallable
+from torch import Tensor
+
+from eventssl.data.batch import EventBatch
+from eventssl.losses.siglip import SigmoidAlignment
+from eventssl.methods.base import SSLModule
+from eventssl.methods.checkpoint import load_method
+from eventssl.methods.contrastive import Contrastive
+from eventssl.methods.reconstructor import Reconstructor
+from eventssl.nn.encoder import GRUEncoder, freeze
+
+
+class MLEM(SSLModule):
+    """L = reconstruction + λ · SigLIP(student z, frozen teacher z) on whole sequences.
+
+    The teacher is the encoder of a `Contrastive` checkpoint (stage 1). It is frozen, never in
+    the optimizer, computed under no-grad and kept in eval mode through `train()` calls. The
+    downstream embedding is the student's. Defaults are the paper's: λ = 10 (1000 on
+    PhysioNet), t = 10, β = −10, L2-normalised embeddings, Adam lr 3e-3, wd 1e-3 (not applied
+    to t and β; see docs/decisions.md).
+
+    Args:
+        encoder: the student encoder.
+        teacher_ckpt: checkpoint of a `Contrastive` run on the same dataset schema.
+        alignment_weight: λ.
+        normalize: L2-normalise student and teacher embeddings in the alignment.
+    """
+
+    def __init__(
+        self,
+        encoder: GRUEncoder,
+        teacher_ckpt: str,
+        alignment_weight: float = 10.0,
+        normalize: bool = True,
+        temperature: float = 10.0,
+        bias: float = -10.0,
+        decoder_width: int = 128,
+        decoder_layers: int = 3,
+        decoder_heads: int = 2,
+        decoder_feedforward: int = 256,
+        decoder_dropout: float = 0.1,
+        decoder_max_length: int = 1024,
+        time_weight: float = 10.0,
+        l1_weight: float = 1e-3,
+        learning_rate: float = 3e-3,
+        weight_decay: float = 1e-3,
+        optimizer: OptimizerCallable | None = None,
+    ) -> None:
+        super().__init__(encoder, learning_rate, weight_decay, optimizer)
+        self.teacher = load_teacher(teacher_ckpt, encoder)
+        self.reconstructor = Reconstructor(
+            encoder,
+            decoder_width,
+            decoder_layers,
+            decoder_heads,
+            decoder_feedforward,
+            decoder_dropout,
+            decoder_max_length,
+            time_weight,
+            l1_weight,
+        )
+        self.alignment = SigmoidAlignment(temperature, bias, normalize)
+
+    def train(self, mode: bool = True) -> MLEM:
+        super().train(mode)
+        self.teacher.eval()  # BatchNorm/dropout of the teacher never switch to training
+        return self
+
+    def parameter_groups(self) -> list[dict]:
+        alignment = list(self.alignment.parameters())
+        chosen = {id(p) for p in alignment}
+        rest = [p for p in self.parameters() if p.requires_grad and id(p) not in chosen]
+        return [{"params": rest}, {"params": alignment, "weight_decay": 0.0}]
+
+    def compute_losses(self, batch: EventBatch) -> dict[str, Tensor]:
+        student, losses = self.reconstructor(self.encoder, batch)  # (B, H)
+        with torch.no_grad():
+            teacher = self.teacher(batch)  # (B, H)
+        losses["loss_reconstruction"] = losses.pop("loss")
+        losses["loss_alignment"] = self.alignment(student, teacher)
+        losses["loss"] = (
+            losses["loss_reconstruction"] + self.hparams.alignment_weight * losses["loss_alignment"]
+        )
+        with torch.no_grad():
+            cosine = F.normalize(student, dim=-1) @ F.normalize(teacher, dim=-1).T  # (B, B)
+            matched = cosine.diagonal()
+            losses["cosine_matched"] = matched.mean()
+            if len(cosine) > 1:
+                unmatched = (cosine.sum() - matched.sum()) / (len(cosine) ** 2 - len(cosine))
+                losses["cosine_unmatched"] = unmatched
+            losses["temperature"] = self.alignment.log_temperature.exp().detach()
+        return losses
+
+
+def load_teacher(path: str | Path, student: GRUEncoder) -> GRUEncoder:
+    """The frozen encoder of a `Contrastive` checkpoint whose schema matches the student's.
+
+    Raises:
+        FileNotFoundError: no file at `path`.
+        ValueError: the checkpoint is not a contrastive model, or its schema differs.
+    """
+    method = load_method(path, map_location="cpu")
+    if not isinstance(method, Contrastive):
+        raise ValueError(
+            f"MLEM teacher checkpoint {path} holds a {type(method).__name__} model; train the "
+            "teacher with eventssl.methods.Contrastive first"
+        )
+    teacher: GRUEncoder = method.encoder
+    if teacher.hidden_size != student.hidden_size:
+        raise ValueError(
+            f"MLEM teacher checkpoint {path} embeds in {teacher.hidden_size} dimensions but the "
+            f"student encoder in {student.hidden_size}; SigLIP aligns equal widths"
+        )
+    differences = schema_differences(teacher, student)
+    if differences:
+        raise ValueError(
+            f"MLEM teacher checkpoint {path} was trained on another dataset schema: "
+            + "; ".join(differences)
+        )
+    return freeze(teacher)
+
+
+def schema_differences(teacher: GRUEncoder, student: GRUEncoder) -> list[str]:
+    """What differs between the schemas two encoders were built for."""
+    a, b = teacher.embedder, student.embedder
+    found = []
+    if a.cardinalities != b.cardinalities:
+        found.append(f"categorical {a.cardinalities} (teacher) vs {b.cardinalities} (data)")
+    if a.numerical_names != b.numerical_names:
+        found.append(f"numerical {a.numerical_names} (teacher) vs {b.numerical_names} (data)")
+    elif not (
+        torch.allclose(a.numerical_mean, b.numerical_mean)
+        and torch.allclose(a.numerical_std, b.numerical_std)
+    ):
+        found.append("numeric normalisation statistics differ")
+    if a.time_features != b.time_features:
+        found.append(f"time features {a.time_features} (teacher) vs {b.time_features} (data)")
+    return found

@@ -1,0 +1,75 @@
+"""Every shipped experiment config parses, instantiates and runs a step on a tiny dataset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from eventssl.cli import main
+from eventssl.data import write_dataset
+from eventssl.data.contract import columns_to_table
+from tests.conftest import TINY_SCHEMA, tiny_columns
+
+EXPERIMENTS = Path(__file__).parents[1] / "experiments"
+CONFIGS = sorted(p for p in EXPERIMENTS.glob("*/*.yaml") if "model:" in p.read_text())
+TINY = [
+    "--trainer.fast_dev_run=1",
+    "--trainer.enable_progress_bar=false",
+    "--model.init_args.encoder.init_args.hidden_size=16",
+    "--data.batch_size=8",
+    "--data.min_length=1",
+    "--data.generate_pendulum=null",
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("configs") / "tiny"
+    splits = {
+        "train": columns_to_table(tiny_columns(48, seed=0)),
+        "test": columns_to_table(tiny_columns(16, seed=1, first_id=1000)),
+    }
+    write_dataset(folder, splits, TINY_SCHEMA)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_teacher(tiny_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    logs = tmp_path_factory.mktemp("teacher")
+    config = EXPERIMENTS / "pendulum" / "contrastive.yaml"
+    main(
+        [
+            "fit",
+            "--config",
+            str(config),
+            f"--data.path={tiny_folder}",
+            *TINY[1:],
+            "--trainer.max_epochs=1",
+            "--data.min_view_length=2",
+            "--data.max_view_length=6",
+            f"--trainer.logger.init_args.save_dir={logs}",
+        ]
+    )
+    (checkpoint,) = logs.glob("**/last.ckpt")
+    return checkpoint
+
+
+def test_every_dataset_has_every_method() -> None:
+    methods = {"contrastive", "generative", "naive_hybrid", "mlem", "supervised"}
+    datasets = {"pendulum", "physionet2012", "age", "abank", "taobao"}
+    for dataset in datasets:
+        assert {p.stem for p in (EXPERIMENTS / dataset).glob("*.yaml")} >= methods, dataset
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_config_runs_a_step(
+    config: Path,
+    tiny_folder: Path,
+    tiny_teacher: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    extra = [f"--model.teacher_ckpt={tiny_teacher}"] if "methods.MLEM" in config.read_text() else []
+    main(["fit", "--config", str(config), f"--data.path={tiny_folder}", *TINY, *extra])
