@@ -20,22 +20,50 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
+from eventssl.cli import main as cli
 from eventssl.data import EventBatch, EventDataModule
 from eventssl.data.pendulum import generate_pendulum
 from eventssl.data.pendulum_dataset import write_pendulum
-from eventssl.methods import Contrastive, Generative, SSLModule, Supervised
+from eventssl.methods import MLEM, Contrastive, Generative, NaiveHybrid, SSLModule, Supervised
 from eventssl.nn import GRUEncoder
 
 # data settings of experiments/pendulum/*.yaml (MLEM §2.6)
+VIEWS = {"num_views": 5, "min_view_length": 50, "max_view_length": 150, "max_length": 130}
+WHOLE = {"max_length": 100}
 METHODS = {
-    "contrastive": (
-        Contrastive,
-        False,
-        {"num_views": 5, "min_view_length": 50, "max_view_length": 150, "max_length": 130},
+    "contrastive": (lambda encoder, teacher: Contrastive(encoder), False, VIEWS),
+    "generative": (lambda encoder, teacher: Generative(encoder), True, WHOLE),
+    "naive_hybrid": (lambda encoder, teacher: NaiveHybrid(encoder), True, VIEWS),
+    "mlem": (lambda encoder, teacher: MLEM(encoder, str(teacher)), True, WHOLE),
+    "supervised": (
+        lambda encoder, teacher: Supervised(encoder, "length", "regression", 1),
+        True,
+        WHOLE,
     ),
-    "generative": (Generative, True, {"max_length": 100}),
-    "supervised": (Supervised, True, {"max_length": 100}),
 }
+
+
+def train_teacher(folder: Path, hidden_size: int, scratch: Path) -> Path:
+    """A one-step CoLES checkpoint written through the CLI, as MLEM's stage 1 would."""
+    config = Path(__file__).parents[1] / "experiments" / "pendulum" / "contrastive.yaml"
+    cli(
+        [
+            "fit",
+            "--config",
+            str(config),
+            f"--data.path={folder}",
+            "--data.generate_pendulum=null",
+            "--trainer.max_steps=1",
+            "--trainer.limit_val_batches=0",
+            "--trainer.enable_progress_bar=false",
+            "--trainer.enable_model_summary=false",
+            "--trainer.callbacks=[]",
+            "--trainer.accelerator=cpu",
+            f"--model.init_args.encoder.init_args.hidden_size={hidden_size}",
+            f"--trainer.logger.init_args.save_dir={scratch}",
+        ]
+    )
+    return next(scratch.glob("**/checkpoints/*.ckpt"))
 
 
 def cycle(loader: DataLoader) -> Iterator[EventBatch]:
@@ -44,8 +72,10 @@ def cycle(loader: DataLoader) -> Iterator[EventBatch]:
         yield from loader
 
 
-def measure(name: str, folder: Path, args: argparse.Namespace) -> dict[str, float]:
-    method, layer_norm, data_settings = METHODS[name]
+def measure(
+    name: str, folder: Path, teacher: Path | None, args: argparse.Namespace
+) -> dict[str, float]:
+    build, layer_norm, data_settings = METHODS[name]
     data = EventDataModule(str(folder), batch_size=args.batch_size, **data_settings)
     data.setup("fit")
     torch.manual_seed(0)
@@ -55,10 +85,7 @@ def measure(name: str, folder: Path, args: argparse.Namespace) -> dict[str, floa
         layer_norm=layer_norm,
         packed=args.packed,
     )
-    module: SSLModule = method(encoder)
-    if isinstance(module, Supervised):
-        module.hparams.update(target="length", task="regression", num_outputs=1)
-        module.head = torch.nn.Linear(args.hidden_size, 1)
+    module: SSLModule = build(encoder, teacher)
     module.to(args.device).train()
     optimizer = module.configure_optimizers()
     loader = cycle(data.train_dataloader())
@@ -110,12 +137,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch) / "pendulum"
         write_pendulum(folder, num_sequences=args.sequences, num_test=100)
+        teacher = None
+        if "mlem" in args.methods:
+            teacher = train_teacher(folder, args.hidden_size, Path(scratch) / "teacher")
         columns = ["method", "events/s", "sequences/s", "step ms (median)", "load+collate %"]
         header = "| " + " | ".join(columns) + " |"
         print(header)
         print("|" + "|".join("-" * (len(cell)) for cell in header.split("|")[1:-1]) + "|")
         for name in args.methods:
-            row = measure(name, folder, args)
+            row = measure(name, folder, teacher, args)
             cells = [name, f"{row['events/s']:.0f}", f"{row['sequences/s']:.1f}"]
             cells += [f"{row['step ms (median)']:.0f}", f"{row['load+collate %']:.2f}"]
             print("| " + " | ".join(cells) + " |")
