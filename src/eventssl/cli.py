@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+
 from jsonargparse import Namespace
-from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI
+from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
 from eventssl.data.datamodule import EventDataModule
 from eventssl.methods.base import SSLModule
@@ -20,6 +22,8 @@ class EventSSLCLI(LightningCLI):
             )
 
     def before_instantiate_classes(self) -> None:
+        if self.subcommand not in ("fit", None):
+            return  # test/predict write next to their checkpoint and must not reuse its logs
         config = self.config[self.subcommand] if self.subcommand else self.config
         loggers = config.trainer.logger
         for logger in loggers if isinstance(loggers, list) else [loggers]:
@@ -37,14 +41,28 @@ def run_name(config: Namespace) -> str:
     )
 
 
-def main(args: ArgsType = None) -> None:
-    """Console entry point; `args` lets tests call it in-process."""
+def main(args: list[str] | None = None) -> None:
+    """Console entry point; `args` lets tests call it in-process.
+
+    `eventssl evaluate` is `eventssl test`: with the Evaluation callback it re-evaluates a
+    checkpoint (`--ckpt_path`). `eventssl compare --config FILE` runs a method comparison.
+    """
+    argv = list(sys.argv[1:] if args is None else args)
+    if argv[:1] == ["compare"]:
+        from eventssl.compare import main as compare
+
+        compare(argv[1:])
+        return
+    if argv[:1] == ["evaluate"]:
+        argv[0] = "test"
+    if args is None:  # LightningCLI reads sys.argv itself and warns when also given `args`
+        sys.argv[1:] = argv
     EventSSLCLI(
         SSLModule,
         EventDataModule,
         subclass_mode_model=True,
         save_config_kwargs={"overwrite": True},
-        args=args,
+        args=None if args is None else argv,
     )
 
 

@@ -104,3 +104,33 @@ class Reorder(Augmentation):
         order = keys.argsort(dim=1)  # (B, L) a permutation that moves only block cells
         masked = None if plan.masked is None else plan.masked.gather(1, order)
         return ViewPlan(plan.index.gather(1, order), plan.time_index, plan.lengths, masked)
+
+
+class Drop(Augmentation):
+    """Remove exactly floor(probability · length) uniformly chosen events (at least one stays).
+
+    The robustness perturbation of MLEM §5.5; order is kept.
+    """
+
+    def __init__(self, probability: float = 0.1) -> None:
+        if not 0.0 <= probability < 1.0:
+            raise ValueError(f"drop probability must be in [0, 1), got {probability}")
+        self.probability = probability
+
+    def __call__(self, plan: ViewPlan) -> ViewPlan:
+        removed = (plan.lengths.double() * self.probability).floor().long()
+        keep = (plan.lengths - removed).clamp(min=1)  # (B,)
+        chosen = _random_ranks(plan.valid) < keep[:, None]  # (B, L) kept cells
+        width = int(keep.max())
+        # kept positions in their original order, left-aligned
+        order = torch.where(chosen, torch.arange(chosen.shape[1])[None, :], chosen.shape[1])
+        positions = order.sort(dim=1).values[:, :width].clamp(max=chosen.shape[1] - 1)
+        masked = None if plan.masked is None else plan.masked.gather(1, positions)
+        return ViewPlan(
+            plan.index.gather(1, positions), plan.time_index.gather(1, positions), keep, masked
+        )
+
+
+def shuffle_events() -> Reorder:
+    """Permute every event's fields within its sequence, times kept sorted (MLEM §5.5, fixed)."""
+    return Reorder(1.0)

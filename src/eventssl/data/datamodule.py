@@ -193,20 +193,46 @@ class EventDataModule(L.LightningDataModule):
     def test_dataloader(self) -> DataLoader:
         return self._loader(self.datasets["test"], train=False, views=False)
 
-    def predict_dataloader(self) -> DataLoader:
-        return self.test_dataloader()
+    def predict_dataloader(self) -> list[DataLoader]:
+        """Whole sequences of every split, in `predict_splits` order."""
+        self.setup(None)
+        return [self.evaluation_loader(self.datasets[name]) for name in self.predict_splits]
 
-    def probe_dataloaders(self, target: str | None = None) -> dict[str, DataLoader]:
-        """Whole-sequence loaders over the labelled rows of the train split and of test."""
+    @property
+    def predict_splits(self) -> list[str]:
+        return ["train_all", "val", "test"]
+
+    def probe_datasets(self, target: str | None = None) -> dict[str, EventDataset]:
+        """The labelled rows of the train split and of test, for probes on `target`."""
         target = target or self.schema.default_target
-        if target is None:
+        if target is None or target not in self.schema.targets:
             return {}
         self.setup(None)
-        loaders = {}
+        datasets = {}
         for split, source in (("train", "train_all"), ("test", "test")):
             dataset = self.datasets[source]
             labelled = ~np.isnan(dataset.columns.targets[target][dataset.rows])
-            subset = dataset.subset(np.flatnonzero(labelled))
-            if len(subset):
-                loaders[split] = self._loader(subset, train=False, views=False)
-        return loaders
+            if labelled.any():
+                datasets[split] = dataset.subset(np.flatnonzero(labelled))
+        return datasets
+
+    def evaluation_loader(
+        self,
+        dataset: EventDataset,
+        augmentations: list[Augmentation] | None = None,
+        cut_last: int = 0,
+    ) -> DataLoader:
+        """Whole sequences in order, optionally perturbed or without their last events."""
+        collator = EventCollator(
+            dataset,
+            max_length=self.hparams.max_length,
+            augmentations=augmentations,
+            cut_last=cut_last,
+        )
+        return DataLoader(
+            dataset,
+            batch_size=self.hparams.batch_size,
+            collate_fn=collator,
+            num_workers=self.hparams.num_workers,
+            pin_memory=self.hparams.pin_memory,
+        )

@@ -74,6 +74,7 @@ class EventCollator:
 
     Order of operations (MLEM §2.3): views (K slices per sequence) → event dropout → keep the
     last `max_length` events → augmentations (crop, mask, reorder), in the order given.
+    `cut_last` first hides each sequence's last events (next-event probes).
     """
 
     def __init__(
@@ -85,6 +86,7 @@ class EventCollator:
         max_view_length: int | None = None,
         event_dropout: float = 0.0,
         augmentations: list[Augmentation] | None = None,
+        cut_last: int = 0,
     ) -> None:
         if max_length is not None and max_length < 1:
             raise ValueError(f"max_length must be >= 1, got {max_length}")
@@ -95,12 +97,15 @@ class EventCollator:
         self.max_view_length = max_view_length
         self.event_dropout = event_dropout
         self.augmentations = list(augmentations or [])
+        self.cut_last = cut_last
 
     def __call__(self, indices: list[int]) -> EventBatch:
         data = self.dataset
         rows = torch.from_numpy(data.rows[np.asarray(indices, dtype=np.int64)])  # (B,)
         starts = data.offsets[rows]
-        lengths = data.offsets[rows + 1] - starts  # (B,)
+        lengths = data.offsets[rows + 1] - starts - self.cut_last  # (B,)
+        if self.cut_last and int(lengths.min()) < 1:
+            raise ValueError(f"cut_last={self.cut_last} leaves a sequence without events")
         if self.num_views > 1 or self.max_view_length is not None:
             rows = rows.repeat_interleave(self.num_views)  # (B*K,)
             offsets, lengths = sample_slices(

@@ -57,7 +57,11 @@ class SSLModule(L.LightningModule):
     def validation_step(self, batch: EventBatch, batch_index: int) -> Tensor:
         return self._step(batch, "val")
 
-    def predict_step(self, batch: EventBatch, batch_index: int) -> Tensor:
+    def test_step(self, batch: EventBatch, batch_index: int) -> None:
+        """`eventssl test` / `evaluate` embeds the test split; the Evaluation callback scores it."""
+        self.embed(batch)
+
+    def predict_step(self, batch: EventBatch, batch_idx: int, dataloader_idx: int = 0) -> Tensor:
         return self.embed(batch)
 
     def _step(self, batch: EventBatch, stage: str) -> Tensor:

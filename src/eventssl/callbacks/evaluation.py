@@ -1,0 +1,129 @@
+"""`Evaluation`: after fit (or test), evaluate the frozen embedding and report it."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+from lightning.pytorch.trainer.states import TrainerFn
+from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
+
+from eventssl.evaluation.embeddings import embed_loader
+from eventssl.evaluation.probes import ProbeSpec
+from eventssl.evaluation.protocol import EvaluationSettings, evaluate
+
+
+class Evaluation(L.Callback):
+    """Probes (linear, boosting, constant baseline), embedding geometry, and optionally
+    robustness and next-event probes (MLEM §5), on rank zero after `fit` and `test`
+    (so `eventssl test --ckpt_path …` re-evaluates a checkpoint) and every `every_n_epochs`.
+
+    Results are logged as `probe/…`, `geometry/…`, `robustness/…`, `next_event/…` and written
+    to `<run folder>/evaluation.json`. Skips with a warning when nothing is labelled.
+
+    Args: see `EvaluationSettings`; `every_n_epochs` also evaluates during training;
+    `save_embeddings` also writes the test embeddings and targets to `embeddings_test.npz`.
+    """
+
+    def __init__(
+        self,
+        target: str | None = None,
+        probes: Mapping[str, ProbeSpec] | None = None,
+        geometry: bool = True,
+        robustness: bool = False,
+        drop_probabilities: Sequence[float] = (0.1, 0.3, 0.5, 0.7),
+        next_events: int = 0,
+        next_event_type: str | None = None,
+        every_n_epochs: int | None = None,
+        seed: int = 0,
+        filename: str = "evaluation.json",
+        save_embeddings: bool = False,
+    ) -> None:
+        self.settings = EvaluationSettings(
+            target,
+            probes,
+            geometry,
+            robustness,
+            tuple(drop_probabilities),
+            next_events,
+            next_event_type,
+            seed,
+        )
+        self.every_n_epochs = every_n_epochs
+        self.filename = filename
+        self.save_embeddings = save_embeddings
+        self.results: dict[str, float] = {}
+
+    def on_validation_epoch_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        epoch = trainer.current_epoch + 1
+        if self.every_n_epochs and not trainer.sanity_checking and epoch % self.every_n_epochs == 0:
+            self.run(trainer, module)
+
+    def on_fit_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        self.run(trainer, module)
+
+    def on_test_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        self.run(trainer, module)
+
+    def run(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        if not trainer.is_global_zero:
+            return
+        datamodule = trainer.datamodule
+        if self.settings.next_events == 0 and not datamodule.probe_datasets(self.settings.target):
+            rank_zero_warn("Evaluation skipped: no labelled train and test sequences for a target")
+            return
+        self.results = evaluate(module, datamodule, self.settings, progress=rank_zero_info)
+        for logger in trainer.loggers:
+            logger.log_metrics(self.results, step=trainer.global_step)
+        path = self.write(trainer, module)
+        if self.save_embeddings:
+            self.write_embeddings(path.parent, module, datamodule)
+        width = max(map(len, self.results), default=0)
+        lines = [f"Evaluation of {type(module).__name__} (higher is better for roc_auc/accuracy):"]
+        lines += [f"  {name:<{width}}  {value:.4f}" for name, value in self.results.items()]
+        rank_zero_info("\n".join(lines))
+
+    def write(self, trainer: L.Trainer, module: L.LightningModule) -> Path:
+        folder = run_folder(trainer)
+        path = folder / self.filename
+        record = {
+            "method": type(module).__name__,
+            "epoch": trainer.current_epoch,
+            "global_step": trainer.global_step,
+            "target": self.settings.target or trainer.datamodule.schema.default_target,
+            "results": {k: (v if math.isfinite(v) else None) for k, v in self.results.items()},
+        }
+        temporary = path.with_suffix(".json.tmp")
+        temporary.write_text(json.dumps(record, indent=2) + "\n")
+        temporary.replace(path)
+        return path
+
+    def write_embeddings(
+        self, folder: Path, module: L.LightningModule, datamodule: L.LightningDataModule
+    ) -> None:
+        target = self.settings.target or datamodule.schema.default_target
+        test = datamodule.probe_datasets(target).get("test")
+        if test is not None:
+            features, truth = embed_loader(module, datamodule.evaluation_loader(test), target)
+            np.savez_compressed(folder / "embeddings_test.npz", embeddings=features, target=truth)
+
+
+def run_folder(trainer: L.Trainer) -> Path:
+    """The run's folder: beside the checkpoint for test/predict, else the logger's folder."""
+    checkpoint = getattr(trainer, "ckpt_path", None)
+    if checkpoint and trainer.state.fn in (TrainerFn.TESTING, TrainerFn.PREDICTING):
+        parent = Path(checkpoint).parent
+        folder = parent.parent if parent.name == "checkpoints" else parent
+    else:
+        folder = Path(trainer.log_dir or trainer.default_root_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def read_results(path: str | Path) -> dict[str, float]:
+    """The results of an `evaluation.json`."""
+    return dict(json.loads(Path(path).read_text())["results"])

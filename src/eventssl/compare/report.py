@@ -1,0 +1,106 @@
+"""Aggregate per-run evaluation results into mean ± std tables (results.md / .json / .csv)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+Runs = Mapping[str, Mapping[int, Mapping[str, float]]]  # method -> seed -> metric -> value
+
+
+def aggregate(runs: Runs) -> list[dict]:
+    """One row per (method, metric): mean, std (numpy, ddof = 0 as in MLEM), n and the values."""
+    rows = []
+    for method, by_seed in runs.items():
+        metrics = sorted({name for results in by_seed.values() for name in results})
+        for metric in metrics:
+            values = [
+                results[metric]
+                for results in by_seed.values()
+                if results.get(metric) is not None and math.isfinite(results[metric])
+            ]
+            if not values:
+                continue
+            rows.append(
+                {
+                    "method": method,
+                    "metric": metric,
+                    "mean": float(np.mean(values)),
+                    "std": float(np.std(values)),
+                    "n": len(values),
+                    "values": [float(v) for v in values],
+                }
+            )
+    return rows
+
+
+def markdown_table(rows: Sequence[dict], metrics: Sequence[str], methods: Sequence[str]) -> str:
+    """Methods as rows, metrics as columns, `mean ± std` cells."""
+    cells = {(row["method"], row["metric"]): row for row in rows}
+    lines = ["| method | " + " | ".join(metrics) + " |", "|---" * (len(metrics) + 1) + "|"]
+    for method in methods:
+        values = []
+        for metric in metrics:
+            row = cells.get((method, metric))
+            values.append("–" if row is None else f"{row['mean']:.4f} ± {row['std']:.4f}")
+        lines.append(f"| {method} | " + " | ".join(values) + " |")
+    return "\n".join(lines)
+
+
+def write_report(
+    folder: Path, runs: Runs, command: str, seeds: Sequence[int], notes: str = ""
+) -> dict[str, Path]:
+    """Write results.json, results.csv and results.md into `folder`; return their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = aggregate(runs)
+    methods = list(runs)
+    paths = {
+        "json": folder / "results.json",
+        "csv": folder / "results.csv",
+        "md": folder / "results.md",
+    }
+    paths["json"].write_text(
+        json.dumps({"command": command, "seeds": list(seeds), "results": rows}, indent=2) + "\n"
+    )
+    with paths["csv"].open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["method", "metric", "mean", "std", "n"])
+        writer.writerows([r["method"], r["metric"], r["mean"], r["std"], r["n"]] for r in rows)
+    all_metrics = sorted({row["metric"] for row in rows})
+    sections = [
+        ("Probes on the frozen embedding", [m for m in all_metrics if m.startswith("probe/")]),
+        ("Embedding geometry", [m for m in all_metrics if m.startswith("geometry/")]),
+        (
+            "Robustness (linear probe)",
+            [m for m in all_metrics if m.startswith("robustness/") and "/linear_" in m],
+        ),
+        (
+            "Next-event probes (linear)",
+            [
+                m
+                for m in all_metrics
+                if m.startswith("next_event/") and m.endswith(("linear_mse", "linear_accuracy"))
+            ],
+        ),
+    ]
+    text = [
+        "# Method comparison",
+        "",
+        f"Command: `{command}`",
+        "",
+        f"Seeds: {', '.join(map(str, seeds))}. Cells: mean ± std over seeds (numpy, ddof = 0).",
+        "",
+    ]
+    if notes:
+        text += [notes, ""]
+    for title, metrics in sections:
+        if metrics:
+            text += [f"## {title}", "", markdown_table(rows, metrics, methods), ""]
+    text += ["Every metric of every run is in results.json / results.csv.", ""]
+    paths["md"].write_text("\n".join(text))
+    return paths

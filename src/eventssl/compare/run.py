@@ -1,0 +1,132 @@
+"""`eventssl compare --config FILE`: train every method for several seeds, evaluate, report.
+
+The contrastive teacher of each seed is trained first and reused by MLEM of the same seed.
+Every run goes through `eventssl fit` with the method's own config plus the comparison's
+overrides, so a comparison is exactly reproducible from its config.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from jsonargparse import ActionConfigFile, ArgumentParser
+
+from eventssl.callbacks.evaluation import read_results
+from eventssl.compare.plots import embedding_scatter, metric_bars, robustness_curves
+from eventssl.compare.report import aggregate, write_report
+
+TEACHER = "contrastive"
+
+
+def parser() -> ArgumentParser:
+    parser = ArgumentParser(prog="eventssl compare", description=__doc__)
+    parser.add_argument("--config", action=ActionConfigFile)
+    parser.add_argument("--configs", type=str, required=True, help="folder of <method>.yaml")
+    parser.add_argument(
+        "--methods",
+        type=list[str],
+        default=["contrastive", "generative", "naive_hybrid", "mlem", "supervised"],
+    )
+    parser.add_argument("--seeds", type=list[int], default=[0, 1, 2])
+    parser.add_argument("--output", type=str, required=True, help="folder for runs and results")
+    parser.add_argument("--overrides", type=list[str], default=[], help="eventssl fit arguments")
+    parser.add_argument(
+        "--method_overrides",
+        type=dict[str, list[str]],
+        default={},
+        help="extra eventssl fit arguments per method, e.g. decoder sizes",
+    )
+    parser.add_argument("--evaluation", type=dict, default={}, help="Evaluation callback args")
+    parser.add_argument("--rerun", type=bool, default=False, help="retrain finished runs")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    arguments = parser().parse_args(argv)
+    command = "eventssl compare " + shlex.join(argv if argv is not None else sys.argv[1:])
+    output = Path(arguments.output)
+    methods = list(arguments.methods)
+    if "mlem" in methods and TEACHER not in methods:
+        methods.insert(0, TEACHER)
+    order = sorted(methods, key=lambda name: name != TEACHER)  # the teacher first
+    total = len(order) * len(arguments.seeds)
+    runs: dict[str, dict[int, dict[str, float]]] = {method: {} for method in methods}
+    done = 0
+    for seed in arguments.seeds:
+        for method in order:
+            done += 1
+            started = time.perf_counter()
+            print(f"[{done}/{total}] {method}, seed {seed}", flush=True)
+            folder = run_folder(output, method, seed)
+            if arguments.rerun or folder is None or not (folder / "evaluation.json").is_file():
+                fit(arguments, method, seed, output)
+                folder = run_folder(output, method, seed)
+            if folder is None or not (folder / "evaluation.json").is_file():
+                raise RuntimeError(f"{method} seed {seed} wrote no evaluation.json under {output}")
+            runs[method][seed] = read_results(folder / "evaluation.json")
+            print(
+                f"[{done}/{total}] {method}, seed {seed}: done in "
+                f"{time.perf_counter() - started:.0f} s",
+                flush=True,
+            )
+    report(output, runs, methods, command, arguments.seeds)
+
+
+def run_folder(output: Path, method: str, seed: int) -> Path | None:
+    """runs/<dataset>/<method>-seed<seed>, named by `eventssl.cli.run_name`."""
+    found = sorted((output / "runs").glob(f"*/{method.replace('_', '')}-seed{seed}"))
+    return found[0] if found else None
+
+
+def fit(arguments, method: str, seed: int, output: Path) -> None:
+    from eventssl.cli import main as eventssl
+
+    evaluation = {"save_embeddings": True, **arguments.evaluation}
+    callbacks = [
+        {
+            "class_path": "lightning.pytorch.callbacks.ModelCheckpoint",
+            "init_args": {"save_last": True},
+        },
+        {"class_path": "eventssl.callbacks.Evaluation", "init_args": evaluation},
+    ]
+    args = [
+        "fit",
+        "--config",
+        str(Path(arguments.configs) / f"{method}.yaml"),
+        *arguments.overrides,
+        *arguments.method_overrides.get(method, []),
+        f"--seed_everything={seed}",
+        f"--trainer.logger.init_args.save_dir={output / 'runs'}",
+        f"--trainer.callbacks={json.dumps(callbacks)}",
+    ]
+    if method == "mlem":
+        teacher = run_folder(output, TEACHER, seed)
+        if teacher is None:
+            raise RuntimeError(f"no contrastive teacher for seed {seed} under {output}")
+        args.append(f"--model.init_args.teacher_ckpt={teacher / 'checkpoints' / 'last.ckpt'}")
+    eventssl(args)
+
+
+def report(output: Path, runs: dict, methods: list[str], command: str, seeds: list[int]) -> None:
+    paths = write_report(output, runs, command, seeds)
+    rows = aggregate(runs)
+    metric_bars(rows, methods, output / "probes.png")
+    robustness_curves(rows, methods, output / "robustness.png")
+    scatter = {}
+    target = "target"
+    for method in methods:
+        folder = run_folder(output, method, seeds[0])
+        saved = folder / "embeddings_test.npz" if folder else None
+        if saved and saved.is_file():
+            data = np.load(saved)
+            scatter[method] = (data["embeddings"], data["target"])
+            target = json.loads((folder / "evaluation.json").read_text())["target"]
+    if scatter:
+        embedding_scatter(scatter, target, output / "embeddings.png")
+    print(f"Wrote {paths['md']}, {paths['csv']}, {paths['json']} and plots in {output}")
+    print(paths["md"].read_text())

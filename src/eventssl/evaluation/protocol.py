@@ -1,0 +1,106 @@
+"""The evaluation protocol on frozen embeddings: probes, geometry, robustness, next event (§5)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from eventssl.data.augmentations import Augmentation, Drop, shuffle_events
+from eventssl.data.datamodule import EventDataModule
+from eventssl.evaluation.embeddings import embed_loader
+from eventssl.evaluation.geometry import geometry
+from eventssl.evaluation.next_event import next_event_rows, next_event_targets
+from eventssl.evaluation.probes import ProbeSpec, fit_probes
+from eventssl.methods.base import SSLModule
+
+
+@dataclass
+class EvaluationSettings:
+    """What to evaluate.
+
+    Args:
+        target: target column (default: the schema's default target).
+        probes: estimators by name (see `eventssl.evaluation.probes`); None = defaults.
+        geometry: anisotropy and intrinsic dimension of the test + train embeddings.
+        robustness: refit the probes on event-dropped and shuffled train/test sequences.
+        drop_probabilities: the dropout levels of the robustness check.
+        next_events: k > 0 hides the last k events and probes their Δt (and type).
+        next_event_type: categorical field probed as the event type (default: the first).
+        seed: seed of the perturbations and subsamples.
+    """
+
+    target: str | None = None
+    probes: Mapping[str, ProbeSpec] | None = None
+    geometry: bool = True
+    robustness: bool = False
+    drop_probabilities: Sequence[float] = (0.1, 0.3, 0.5, 0.7)
+    next_events: int = 0
+    next_event_type: str | None = None
+    seed: int = 0
+
+
+def evaluate(
+    module: SSLModule,
+    datamodule: EventDataModule,
+    settings: EvaluationSettings | None = None,
+    progress: Callable[[str], None] = lambda message: None,
+) -> dict[str, float]:
+    """Flat results: `probe/…`, `geometry/…`, `robustness/<perturbation>/…`, `next_event/…`."""
+    settings = settings or EvaluationSettings()
+    schema = datamodule.schema
+    target = settings.target or schema.default_target
+    datasets = datamodule.probe_datasets(target)
+    results: dict[str, float] = {}
+    if set(datasets) == {"train", "test"}:
+        spec = schema.targets[target]
+        perturbations: dict[str, list[Augmentation]] = {"probe": []}
+        if settings.robustness:
+            for probability in settings.drop_probabilities:
+                perturbations[f"robustness/drop_{probability:g}"] = [Drop(probability)]
+            perturbations["robustness/shuffle"] = [shuffle_events()]
+        for prefix, augmentations in perturbations.items():
+            progress(f"evaluating {prefix}")
+            torch.manual_seed(settings.seed)
+            embedded = {
+                split: embed_loader(
+                    module, datamodule.evaluation_loader(dataset, augmentations), target
+                )
+                for split, dataset in datasets.items()
+            }
+            probes = fit_probes(spec, embedded["train"], embedded["test"], settings.probes)
+            results |= {f"{prefix}/{name}": value for name, value in probes.items()}
+            if settings.geometry:
+                stacked = np.concatenate([embedded["test"][0], embedded["train"][0]])
+                base = "geometry" if prefix == "probe" else prefix
+                shape = geometry(stacked, seed=settings.seed)
+                results |= {f"{base}/{name}": value for name, value in shape.items()}
+    if settings.next_events > 0:
+        progress("evaluating next events")
+        results |= _next_event_results(module, datamodule, settings)
+    return results
+
+
+def _next_event_results(
+    module: SSLModule, datamodule: EventDataModule, settings: EvaluationSettings
+) -> dict[str, float]:
+    count = settings.next_events
+    type_field = settings.next_event_type or next(iter(datamodule.schema.categorical), None)
+    datamodule.setup(None)
+    embedded, targets = {}, {}
+    for split, source in (("train", "train_all"), ("test", "test")):
+        dataset = datamodule.datasets[source]
+        dataset = dataset.subset(next_event_rows(dataset, count))
+        loader = datamodule.evaluation_loader(dataset, cut_last=count)
+        embedded[split] = embed_loader(module, loader)[0]
+        targets[split] = next_event_targets(dataset, count, type_field)
+    results = {}
+    for name, (spec, train_truth) in targets["train"].items():
+        test_truth = targets["test"][name][1]
+        probes = fit_probes(
+            spec, (embedded["train"], train_truth), (embedded["test"], test_truth), settings.probes
+        )
+        results |= {f"next_event/{name}/{probe}": value for probe, value in probes.items()}
+    return results

@@ -1,0 +1,151 @@
+"""Evaluation after fit, `eventssl evaluate` and `predict` on a checkpoint, `eventssl compare`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from eventssl.callbacks import Evaluation, read_results
+from eventssl.cli import main
+from eventssl.data import EventDataModule, write_dataset
+from eventssl.data.contract import columns_to_table
+from eventssl.methods import Contrastive
+from eventssl.nn import GRUEncoder
+from tests.conftest import TINY_SCHEMA, tiny_columns
+
+PENDULUM = Path(__file__).parents[1] / "experiments" / "pendulum"
+EVALUATION = {"robustness": True, "drop_probabilities": [0.5], "next_events": 1}
+SMALL = [
+    "--trainer.max_epochs=1",
+    "--trainer.limit_train_batches=2",
+    "--trainer.enable_progress_bar=false",
+    "--trainer.log_every_n_steps=1",
+    "--model.init_args.encoder.init_args.hidden_size=16",
+    "--data.batch_size=32",
+    "--data.generate_pendulum=null",
+]
+
+
+def callbacks(evaluation: dict) -> str:
+    return json.dumps(
+        [
+            {
+                "class_path": "lightning.pytorch.callbacks.ModelCheckpoint",
+                "init_args": {"save_last": True},
+            },
+            {"class_path": "eventssl.callbacks.Evaluation", "init_args": evaluation},
+            {"class_path": "eventssl.callbacks.EmbeddingWriter"},
+        ]
+    )
+
+
+def test_fit_evaluate_and_predict(pendulum_dataset: Path, tmp_path: Path) -> None:
+    config = str(PENDULUM / "contrastive.yaml")
+    common = [
+        f"--data.path={pendulum_dataset}",
+        *SMALL,
+        f"--trainer.logger.init_args.save_dir={tmp_path}",
+        f"--trainer.callbacks={callbacks(EVALUATION)}",
+    ]
+    main(["fit", "--config", config, *common])
+    (run,) = tmp_path.glob("*/contrastive-seed0")
+    after_fit = read_results(run / "evaluation.json")
+    for key in (
+        "probe/linear_mse",
+        "probe/boosting_mse",
+        "probe/constant_mse",
+        "geometry/anisotropy",
+        "geometry/intrinsic_dimension_twonn",
+        "robustness/drop_0.5/linear_mse",
+        "robustness/shuffle/linear_mse",
+        "next_event/next1_delta/linear_mse",
+    ):
+        assert key in after_fit and np.isfinite(after_fit[key]), key
+    assert after_fit["probe/linear_mse"] < after_fit["probe/constant_mse"] * 1.5
+
+    (run / "evaluation.json").unlink()
+    checkpoint = run / "checkpoints" / "last.ckpt"
+    main(["evaluate", "--config", config, *common, f"--ckpt_path={checkpoint}"])
+    assert read_results(run / "evaluation.json") == pytest.approx(after_fit)
+
+    main(["predict", "--config", config, *common, f"--ckpt_path={checkpoint}"])
+    test = pq.read_table(run / "embeddings_test.parquet")
+    assert test.num_rows == 100 and test.column_names == ["seq_id", "embedding", "length"]
+    assert len(test.column("embedding")[0]) == 16
+    train = pq.read_table(run / "embeddings_train.parquet")
+    val = pq.read_table(run / "embeddings_val.parquet")
+    assert train.num_rows + val.num_rows == 300
+    ids = set(train.column("seq_id").to_pylist()) | set(val.column("seq_id").to_pylist())
+    assert ids.isdisjoint(test.column("seq_id").to_pylist())
+
+
+def test_evaluation_skips_without_labels(tmp_path: Path) -> None:
+    unlabelled = tiny_columns(40, seed=0)
+    unlabelled.targets["flag"][:] = np.nan
+    write_dataset(
+        tmp_path / "data",
+        {"train": columns_to_table(unlabelled), "test": columns_to_table(unlabelled)},
+        TINY_SCHEMA,
+    )
+    encoder = GRUEncoder(TINY_SCHEMA.categorical, {"amount": {"mean": 1, "std": 2}}, hidden_size=8)
+    evaluation = Evaluation()
+    trainer = L.Trainer(
+        max_epochs=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        callbacks=[evaluation],
+        default_root_dir=tmp_path,
+    )
+    data = EventDataModule(
+        str(tmp_path / "data"), batch_size=8, num_views=2, min_view_length=1, min_length=1
+    )
+    with pytest.warns(UserWarning, match="Evaluation skipped"):
+        trainer.fit(Contrastive(encoder), data)
+    assert evaluation.results == {} and not (tmp_path / "evaluation.json").exists()
+
+
+def test_results_json_round_trips(tmp_path: Path) -> None:
+    evaluation = Evaluation()
+    evaluation.results = {"probe/linear_mse": 0.25, "geometry/anisotropy": float("nan")}
+
+    class Stub:
+        log_dir = str(tmp_path)
+        default_root_dir = str(tmp_path)
+        current_epoch = 3
+        global_step = 30
+        datamodule = type("D", (), {"schema": TINY_SCHEMA})()
+
+    path = evaluation.write(Stub(), Contrastive(GRUEncoder(hidden_size=4)))
+    assert read_results(path) == {"probe/linear_mse": 0.25, "geometry/anisotropy": None}
+    assert json.loads(path.read_text())["target"] == "flag"
+
+
+def test_compare_end_to_end(pendulum_dataset: Path, tmp_path: Path) -> None:
+    overrides = [f"--data.path={pendulum_dataset}", *SMALL, "--trainer.enable_model_summary=false"]
+    main(
+        [
+            "compare",
+            f"--configs={PENDULUM}",
+            "--methods=[mlem, supervised]",
+            "--seeds=[0, 1]",
+            f"--output={tmp_path}",
+            f"--overrides={json.dumps(overrides)}",
+            '--evaluation={"geometry": false}',
+        ]
+    )
+    report = json.loads((tmp_path / "results.json").read_text())
+    methods = {row["method"] for row in report["results"]}
+    assert methods == {"contrastive", "mlem", "supervised"}  # the teacher joins MLEM
+    linear = [r for r in report["results"] if r["metric"] == "probe/linear_mse"]
+    assert all(r["n"] == 2 and r["mean"] == pytest.approx(np.mean(r["values"])) for r in linear)
+    assert all(r["std"] == pytest.approx(np.std(r["values"])) for r in linear)
+    text = (tmp_path / "results.md").read_text()
+    assert "| mlem |" in text and "eventssl compare" in text
+    for plot in ("probes.png", "embeddings.png"):
+        assert (tmp_path / plot).stat().st_size > 1000
