@@ -137,11 +137,15 @@ def test_compare_end_to_end(pendulum_dataset: Path, tmp_path: Path) -> None:
             f"--output={tmp_path}",
             f"--overrides={json.dumps(overrides)}",
             '--evaluation={"geometry": false}',
+            "--finetune_budgets=[60]",
         ]
     )
     report = json.loads((tmp_path / "results.json").read_text())
     methods = {row["method"] for row in report["results"]}
-    assert methods == {"contrastive", "mlem", "supervised"}  # the teacher joins MLEM
+    finetuned = {f"{m} → supervised, 60 labels" for m in ("contrastive", "mlem", "scratch")}
+    assert methods == {"contrastive", "mlem", "supervised"} | finetuned  # the teacher joins MLEM
+    scores = [r for r in report["results"] if r["method"] in finetuned]
+    assert {r["metric"] for r in scores} == {"supervised/mse"} and all(r["n"] == 2 for r in scores)
     linear = [r for r in report["results"] if r["metric"] == "probe/linear_mse"]
     assert all(r["n"] == 2 and r["mean"] == pytest.approx(np.mean(r["values"])) for r in linear)
     assert all(r["std"] == pytest.approx(np.std(r["values"])) for r in linear)

@@ -152,8 +152,9 @@ def test_datamodule_split_and_loaders(tiny_dataset: Path) -> None:
     assert np.isnan(flags[list(val_rows)]).any() and (~np.isnan(flags[list(val_rows)])).any()
     batch = next(iter(module.train_dataloader()))
     assert len(batch) == 8
-    probes = module.probe_dataloaders()
-    labelled = np.concatenate([b.targets["flag"].numpy() for b in probes["train"]])
+    probes = module.probe_datasets()
+    loader = module.evaluation_loader(probes["train"])
+    labelled = np.concatenate([b.targets["flag"].numpy() for b in loader])
     assert not np.isnan(labelled).any()
     again = EventDataModule(str(tiny_dataset), min_length=2, val_fraction=0.25)
     again.setup("fit")
@@ -168,3 +169,12 @@ def test_datamodule_errors(tmp_path: Path, tiny_dataset: Path) -> None:
     module = EventDataModule(str(tmp_path / "nowhere"))
     with pytest.raises(ValueError, match=r"nowhere.*data.generate_pendulum"):
         _ = module.schema
+
+
+def test_labelled_limit_keeps_the_first_labelled_rows(tiny_dataset: Path) -> None:
+    module = EventDataModule(str(tiny_dataset), min_length=1, val_fraction=0.25, labelled_limit=5)
+    module.setup("fit")
+    train, everything = module.datasets["train"], module.datasets["train_all"]
+    flags = everything.columns.targets["flag"]
+    labelled = everything.rows[~np.isnan(flags[everything.rows])]
+    assert train.rows.tolist() == labelled[:5].tolist()

@@ -74,6 +74,10 @@ def write_report(
     all_metrics = sorted({row["metric"] for row in rows})
     sections = [
         ("Probes on the frozen embedding", [m for m in all_metrics if m.startswith("probe/")]),
+        (
+            "Supervised head on the test split (fine-tuning with a label budget, MLEM §5.3)",
+            [m for m in all_metrics if m.startswith("supervised/")],
+        ),
         ("Embedding geometry", [m for m in all_metrics if m.startswith("geometry/")]),
         (
             "Robustness (linear probe)",

@@ -42,6 +42,13 @@ def parser() -> ArgumentParser:
         help="extra eventssl fit arguments per method, e.g. decoder sizes",
     )
     parser.add_argument("--evaluation", type=dict, default={}, help="Evaluation callback args")
+    parser.add_argument(
+        "--finetune_budgets",
+        type=list[int | None],
+        default=[],
+        help="label budgets (null = all labels): fine-tune every SSL encoder with Supervised "
+        "on the first N labelled sequences, next to Supervised from scratch (MLEM §5.3)",
+    )
     parser.add_argument("--rerun", type=bool, default=False, help="retrain finished runs")
     return parser
 
@@ -74,7 +81,36 @@ def main(argv: list[str] | None = None) -> None:
                 f"{time.perf_counter() - started:.0f} s",
                 flush=True,
             )
-    report(output, runs, methods, command, arguments.seeds)
+        for budget in arguments.finetune_budgets:
+            for source in [m for m in order if m != "supervised"] + [None]:
+                label = finetune_label(source, budget)
+                print(f"fine-tuning: {label}, seed {seed}", flush=True)
+                runs.setdefault(label, {})[seed] = finetune(arguments, source, budget, seed, output)
+    report(output, runs, list(runs), command, arguments.seeds)
+
+
+def finetune_label(source: str | None, budget: int | None) -> str:
+    labels = "all labels" if budget is None else f"{budget} labels"
+    return f"{source or 'scratch'} → supervised, {labels}"
+
+
+def finetune(
+    arguments, source: str | None, budget: int | None, seed: int, output: Path
+) -> dict[str, float]:
+    """Supervised from `source`'s encoder (or from scratch) on the first `budget` labels."""
+    version = f"finetune-{source or 'scratch'}-{budget or 'all'}-seed{seed}"
+    found = sorted((output / "runs").glob(f"*/{version}/evaluation.json"))
+    if arguments.rerun or not found:
+        extra = [f"--trainer.logger.init_args.version={version}"]
+        if budget is not None:
+            extra.append(f"--data.labelled_limit={budget}")
+        if source is not None:
+            checkpoint = run_folder(output, source, seed) / "checkpoints" / "last.ckpt"
+            extra.append(f"--model.init_args.pretrained_ckpt={checkpoint}")
+        fit(arguments, "supervised", seed, output, extra)
+        found = sorted((output / "runs").glob(f"*/{version}/evaluation.json"))
+    results = read_results(found[0])
+    return {k: v for k, v in results.items() if k.startswith("supervised/")}
 
 
 def run_folder(output: Path, method: str, seed: int) -> Path | None:
@@ -83,7 +119,7 @@ def run_folder(output: Path, method: str, seed: int) -> Path | None:
     return found[0] if found else None
 
 
-def fit(arguments, method: str, seed: int, output: Path) -> None:
+def fit(arguments, method: str, seed: int, output: Path, extra: list[str] | None = None) -> None:
     from eventssl.cli import main as eventssl
 
     evaluation = {"save_embeddings": True, **arguments.evaluation}
@@ -109,7 +145,7 @@ def fit(arguments, method: str, seed: int, output: Path) -> None:
         if teacher is None:
             raise RuntimeError(f"no contrastive teacher for seed {seed} under {output}")
         args.append(f"--model.init_args.teacher_ckpt={teacher / 'checkpoints' / 'last.ckpt'}")
-    eventssl(args)
+    eventssl([*args, *(extra or [])])
 
 
 def report(output: Path, runs: dict, methods: list[str], command: str, seeds: list[int]) -> None:

@@ -37,6 +37,8 @@ class EventDataModule(L.LightningDataModule):
         bucket_by_length: batch sequences of similar length together to cut padding.
         num_workers: DataLoader worker processes.
         pin_memory: pin batches for faster host-to-GPU copies.
+        labelled_limit: train on the first N labelled sequences of the train split only
+            (fine-tuning with a label budget, MLEM §5.3); None keeps everything.
         augmentations: MCLRec view augmentations (`Crop`, `Mask`, `Reorder`) applied, in order,
             to the train/val views of contrastive methods (when num_views > 1).
         generate_pendulum: if set and `path` holds no dataset, `prepare_data` generates a
@@ -58,6 +60,7 @@ class EventDataModule(L.LightningDataModule):
         bucket_by_length: bool = False,
         num_workers: int = 0,
         pin_memory: bool = False,
+        labelled_limit: int | None = None,
         augmentations: list[Augmentation] | None = None,
         generate_pendulum: int | None = None,
     ) -> None:
@@ -130,7 +133,15 @@ class EventDataModule(L.LightningDataModule):
         else:
             train, val = self._split(train, hp.val_fraction, hp.split_seed)
         self.datasets["train_all"] = train
-        self.datasets["train"] = train.subset(np.flatnonzero(train.lengths >= hp.min_length))
+        keep = train.lengths >= hp.min_length
+        if hp.labelled_limit is not None:
+            target = self.schema.default_target
+            if target is None:
+                raise DataContractError(f"{self.path}: data.labelled_limit needs a default target")
+            labelled = keep & ~np.isnan(train.columns.targets[target][train.rows])
+            keep = np.zeros_like(keep)
+            keep[np.flatnonzero(labelled)[: hp.labelled_limit]] = True
+        self.datasets["train"] = train.subset(np.flatnonzero(keep))
         self.datasets["val"] = val.subset(np.flatnonzero(val.lengths >= hp.min_length))
         for split in ("train", "val"):
             if len(self.datasets[split]) == 0:

@@ -66,20 +66,27 @@ def build_estimator(spec: EstimatorSpec) -> BaseEstimator:
     return make_pipeline(MaxAbsScaler(), estimator_class(**dict(spec.get("init_args") or {})))
 
 
+def metric(spec: TargetSpec, truth: np.ndarray, output: np.ndarray) -> float:
+    """The target's metric from values (N,) or class probabilities (N, C)."""
+    if spec.metric == "mse":
+        return float(mean_squared_error(truth, output))
+    if spec.metric == "accuracy":
+        labels = output.argmax(axis=1) if output.ndim == 2 else output
+        return float(accuracy_score(truth, labels))
+    if spec.metric == "roc_auc":
+        if output.ndim == 2 and output.shape[1] == 2:
+            return float(roc_auc_score(truth, output[:, 1]))
+        return float(roc_auc_score(truth, output, multi_class="ovr"))
+    raise ValueError(f"unknown metric {spec.metric!r}; use roc_auc, accuracy or mse")
+
+
 def score(
     spec: TargetSpec, estimator: BaseEstimator, features: np.ndarray, truth: np.ndarray
 ) -> float:
-    """The target's metric of a fitted estimator: roc_auc, accuracy or mse."""
-    if spec.metric == "mse":
-        return float(mean_squared_error(truth, estimator.predict(features)))
-    if spec.metric == "accuracy":
-        return float(accuracy_score(truth, estimator.predict(features)))
+    """The target's metric of a fitted estimator."""
     if spec.metric == "roc_auc":
-        probabilities = estimator.predict_proba(features)
-        if probabilities.shape[1] == 2:
-            return float(roc_auc_score(truth, probabilities[:, 1]))
-        return float(roc_auc_score(truth, probabilities, multi_class="ovr"))
-    raise ValueError(f"unknown metric {spec.metric!r}; use roc_auc, accuracy or mse")
+        return metric(spec, truth, estimator.predict_proba(features))
+    return metric(spec, truth, estimator.predict(features))
 
 
 def fit_probes(

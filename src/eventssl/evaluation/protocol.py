@@ -10,10 +10,11 @@ import torch
 
 from eventssl.data.augmentations import Augmentation, Drop, shuffle_events
 from eventssl.data.datamodule import EventDataModule
+from eventssl.data.dataset import EventDataset
 from eventssl.evaluation.embeddings import embed_loader
 from eventssl.evaluation.geometry import geometry
 from eventssl.evaluation.next_event import next_event_rows, next_event_targets
-from eventssl.evaluation.probes import ProbeSpec, fit_probes
+from eventssl.evaluation.probes import ProbeSpec, fit_probes, metric
 from eventssl.methods.base import SSLModule
 
 
@@ -77,10 +78,31 @@ def evaluate(
                 base = "geometry" if prefix == "probe" else prefix
                 shape = geometry(stacked, seed=settings.seed)
                 results |= {f"{base}/{name}": value for name, value in shape.items()}
+    predict = getattr(module, "predict_target", None)
+    if callable(predict) and "test" in datasets:
+        results |= _own_predictions(module, datamodule, datasets["test"], target)
     if settings.next_events > 0:
         progress("evaluating next events")
         results |= _next_event_results(module, datamodule, settings)
     return results
+
+
+@torch.no_grad()
+def _own_predictions(
+    module: SSLModule, datamodule: EventDataModule, test: EventDataset, target: str
+) -> dict[str, float]:
+    """A supervised model's own head on the test split: `supervised/<metric>`."""
+    module.eval()
+    outputs, truths = [], []
+    for batch in datamodule.evaluation_loader(test):
+        batch = batch.to(module.device)
+        outputs.append(module.predict_target(batch).float().cpu())
+        truths.append(batch.targets[target].cpu())
+    spec = datamodule.schema.targets[target]
+    truth = torch.cat(truths).double().numpy()
+    if spec.task != "regression":
+        truth = truth.astype(np.int64)
+    return {f"supervised/{spec.metric}": metric(spec, truth, torch.cat(outputs).double().numpy())}
 
 
 def _next_event_results(

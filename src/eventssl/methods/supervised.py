@@ -22,6 +22,8 @@ class Supervised(SSLModule):
         target: target column (default: the schema's default target).
         task: "binary", "multiclass" or "regression".
         num_outputs: classes for classification, 1 for regression.
+        pretrained_ckpt: start from the encoder of any eventssl checkpoint (fine-tuning,
+            MLEM §5.3); loaded when fitting starts.
     """
 
     def __init__(
@@ -30,6 +32,7 @@ class Supervised(SSLModule):
         target: str | None = None,
         task: Literal["binary", "multiclass", "regression"] | None = None,
         num_outputs: int | None = None,
+        pretrained_ckpt: str | None = None,
         learning_rate: float = 1e-3,
         weight_decay: float = 0.0,
         optimizer: OptimizerCallable | None = None,
@@ -40,8 +43,30 @@ class Supervised(SSLModule):
             self.head = nn.Linear(encoder.hidden_size, num_outputs)
 
     def setup(self, stage: str) -> None:
-        if self.head is not None:
-            return
+        if self.head is None:
+            self._build_head()
+        if stage == "fit" and self.hparams.pretrained_ckpt:
+            self._load_pretrained(self.hparams.pretrained_ckpt)
+
+    def _load_pretrained(self, path: str) -> None:
+        from eventssl.methods.checkpoint import load_method
+
+        source = load_method(path, map_location="cpu").encoder
+        try:  # non-strict like MLEM §5.3: a LayerNorm the source lacks starts fresh
+            result = self.encoder.load_state_dict(source.state_dict(), strict=False)
+        except RuntimeError as error:
+            raise ValueError(
+                f"pretrained checkpoint {path}: encoder shapes differ ({error})"
+            ) from None
+        mismatched = [
+            key
+            for key in [*result.missing_keys, *result.unexpected_keys]
+            if not key.startswith("norm.")
+        ]
+        if mismatched:
+            raise ValueError(f"pretrained checkpoint {path}: encoder keys differ: {mismatched}")
+
+    def _build_head(self) -> None:
         datamodule = getattr(self.trainer, "datamodule", None)
         schema = getattr(datamodule, "schema", None)
         target = self.hparams.target or (schema.default_target if schema else None)
@@ -57,6 +82,11 @@ class Supervised(SSLModule):
             num_outputs=self.hparams.num_outputs or (spec.num_classes or 1),
         )
         self.head = nn.Linear(self.encoder.hidden_size, self.hparams.num_outputs)
+
+    def predict_target(self, batch: EventBatch) -> Tensor:
+        """Predicted values (B,) for regression, class probabilities (B, C) otherwise."""
+        output = self.head(self.encoder(batch))
+        return output.squeeze(-1) if self.hparams.task == "regression" else output.softmax(-1)
 
     def compute_losses(self, batch: EventBatch) -> dict[str, Tensor]:
         if self.head is None:
