@@ -57,7 +57,7 @@ def tiny_teacher(tiny_folder: Path, tmp_path_factory: pytest.TempPathFactory) ->
 
 def test_every_dataset_has_every_method() -> None:
     methods = {"contrastive", "generative", "naive_hybrid", "mlem", "supervised"}
-    datasets = {"pendulum", "physionet2012", "age", "abank", "taobao"}
+    datasets = {"pendulum", "physionet2012", "age", "abank", "taobao", "cdnow"}
     for dataset in datasets:
         assert {p.stem for p in (EXPERIMENTS / dataset).glob("*.yaml")} >= methods, dataset
 

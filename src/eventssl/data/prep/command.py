@@ -1,0 +1,47 @@
+"""The shared part of the `data_prep/*.py` command lines: common options and clean errors."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from eventssl.data.contract import validate_dataset
+
+
+def dataset_parser(doc: str | None) -> argparse.ArgumentParser:
+    """A parser with the output folder, --overwrite and --quiet."""
+    parser = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("output", help="dataset folder to create (refused if it holds files)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing dataset")
+    parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    return parser
+
+
+def add_split_arguments(parser: argparse.ArgumentParser, test_fraction: float) -> None:
+    parser.add_argument(
+        "--test-fraction",
+        type=float,
+        default=test_fraction,
+        help=f"stratified share of labelled sequences in test (default {test_fraction})",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the train/test split")
+
+
+def add_frequency_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--min-frequency",
+        type=int,
+        default=1,
+        help="categorical values seen fewer times in train share the missing code 1",
+    )
+
+
+def run(parser: argparse.ArgumentParser, output: str, write: Callable[[], object]) -> None:
+    """Call `write`, validate what it wrote; bad input exits with status 2 and one message."""
+    try:
+        write()
+        validate_dataset(output)
+    except ValueError as error:  # RawDataError, DataContractError and bad options
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
