@@ -44,6 +44,8 @@ def markdown_table(rows: Sequence[dict], metrics: Sequence[str], methods: Sequen
     cells = {(row["method"], row["metric"]): row for row in rows}
     lines = ["| method | " + " | ".join(metrics) + " |", "|---" * (len(metrics) + 1) + "|"]
     for method in methods:
+        if not any((method, metric) in cells for metric in metrics):
+            continue  # e.g. fine-tuned runs have no probe columns
         values = []
         for metric in metrics:
             row = cells.get((method, metric))
@@ -56,9 +58,19 @@ def write_report(
     folder: Path, runs: Runs, command: str, seeds: Sequence[int], notes: str = ""
 ) -> dict[str, Path]:
     """Write results.json, results.csv and results.md into `folder`; return their paths."""
+    return write_rows(folder, aggregate(runs), list(runs), command, seeds, notes)
+
+
+def write_rows(
+    folder: Path,
+    rows: Sequence[dict],
+    methods: Sequence[str],
+    command: str,
+    seeds: Sequence[int],
+    notes: str = "",
+) -> dict[str, Path]:
+    """The files of `write_report` from aggregated rows (also to re-render a results.json)."""
     folder.mkdir(parents=True, exist_ok=True)
-    rows = aggregate(runs)
-    methods = list(runs)
     paths = {
         "json": folder / "results.json",
         "csv": folder / "results.csv",
