@@ -16,8 +16,20 @@ import numpy as np
 import polars as pl
 import pytest
 
-PHYSIONET = Path("/work/shared/data/physionet2012")
-CDNOW = Path("/work/shared/data/cdnow")
+# the shared/ folder beside the checkout (where CI puts it), else the development machine's copy
+SHARED_DATA = next(
+    (
+        folder
+        for folder in (
+            Path(__file__).resolve().parents[3] / "shared" / "data",
+            Path("/work/shared/data"),
+        )
+        if folder.is_dir()
+    ),
+    Path("/work/shared/data"),
+)
+PHYSIONET = SHARED_DATA / "physionet2012"
+CDNOW = SHARED_DATA / "cdnow"
 
 
 def shared(path: Path) -> Path:
