@@ -10,6 +10,7 @@ import torch
 
 from eventssl.data import EventDataModule
 from eventssl.methods import Contrastive, Generative, NaiveHybrid, SSLModule, Supervised
+from eventssl.methods.reconstructor import ReconstructionSettings
 from eventssl.nn import GRUEncoder
 
 NUMERICAL = {"x": {"mean": 0.0, "std": 1.0}, "y": {"mean": 0.0, "std": 1.0}}
@@ -28,11 +29,11 @@ def build(method: str) -> tuple[SSLModule, int]:
     encoder = GRUEncoder(numerical=NUMERICAL, hidden_size=32, layer_norm=method != "contrastive")
     if method == "contrastive":
         return Contrastive(encoder, learning_rate=3e-3), 4
-    decoder = {"decoder_width": 32, "decoder_feedforward": 64, "decoder_max_length": 128}
+    decoder = ReconstructionSettings(width=32, feedforward=64, max_length=128)
     if method == "generative":
-        return Generative(encoder, **decoder), 1
+        return Generative(encoder, decoder), 1
     if method == "naive_hybrid":
-        return NaiveHybrid(encoder, **decoder), 3
+        return NaiveHybrid(encoder, reconstruction=decoder), 3
     return Supervised(encoder, learning_rate=3e-3), 1
 
 

@@ -11,6 +11,7 @@ import torch
 from eventssl.cli import main
 from eventssl.data import EventDataModule
 from eventssl.methods import MLEM
+from eventssl.methods.reconstructor import ReconstructionSettings
 from eventssl.nn import GRUEncoder
 
 CONFIGS = Path(__file__).parents[2] / "experiments" / "pendulum"
@@ -52,7 +53,8 @@ def teacher_ckpt(pendulum_dataset: Path, tmp_path_factory: pytest.TempPathFactor
 def student(teacher_ckpt: Path, **kwargs: object) -> MLEM:
     torch.manual_seed(0)
     encoder = GRUEncoder(numerical=NUMERICAL, hidden_size=32, layer_norm=True, dropout=0.03)
-    return MLEM(encoder, str(teacher_ckpt), decoder_width=32, decoder_feedforward=64, **kwargs)
+    decoder = ReconstructionSettings(width=32, feedforward=64)
+    return MLEM(encoder, str(teacher_ckpt), reconstruction=decoder, **kwargs)
 
 
 class Epochs(L.Callback):

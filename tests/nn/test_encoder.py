@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from eventssl.data import EventBatch, EventCollator, EventDataset
-from eventssl.methods.reconstructor import Reconstructor
+from eventssl.methods.reconstructor import ReconstructionSettings, Reconstructor
 from eventssl.nn import EventEmbedder, GRUEncoder
 from tests.conftest import TINY_SCHEMA
 
@@ -91,7 +91,7 @@ def test_encoder_equals_per_sequence_and_packed_runs(batch: EventBatch) -> None:
 def test_reconstruction_ignores_padding(batch: EventBatch) -> None:
     torch.manual_seed(0)
     encoder = GRUEncoder(CATEGORICAL, NUMERICAL, hidden_size=16)
-    reconstructor = Reconstructor(encoder, width=16, num_heads=2, feedforward=32).eval()
+    reconstructor = Reconstructor(encoder, ReconstructionSettings(width=16, feedforward=32)).eval()
     encoder.eval()
     _, losses = reconstructor(encoder, batch)
     _, padded = reconstructor(encoder, pad_more(batch, 5))
@@ -103,7 +103,9 @@ def test_decoder_is_causal(batch: EventBatch) -> None:
     """Output j must not depend on events j, j+1, …"""
     torch.manual_seed(0)
     encoder = GRUEncoder(CATEGORICAL, NUMERICAL, hidden_size=16).eval()
-    decoder = Reconstructor(encoder, width=16, feedforward=32).decoder.eval()
+    decoder = Reconstructor(
+        encoder, ReconstructionSettings(width=16, feedforward=32)
+    ).decoder.eval()
     events = encoder.embedder(batch)
     z = torch.randn(len(batch), 16)
     before = decoder(z, events).delta

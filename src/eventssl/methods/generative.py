@@ -7,7 +7,7 @@ from torch import Tensor
 
 from eventssl.data.batch import EventBatch
 from eventssl.methods.base import SSLModule
-from eventssl.methods.reconstructor import Reconstructor
+from eventssl.methods.reconstructor import ReconstructionSettings, Reconstructor
 from eventssl.nn.encoder import GRUEncoder
 
 
@@ -21,30 +21,13 @@ class Generative(SSLModule):
     def __init__(
         self,
         encoder: GRUEncoder,
-        decoder_width: int = 128,
-        decoder_layers: int = 3,
-        decoder_heads: int = 2,
-        decoder_feedforward: int = 256,
-        decoder_dropout: float = 0.1,
-        decoder_max_length: int = 1024,
-        time_weight: float = 10.0,
-        l1_weight: float = 1e-3,
+        reconstruction: ReconstructionSettings = ReconstructionSettings(),
         learning_rate: float = 3e-3,
         weight_decay: float = 1e-3,
         optimizer: OptimizerCallable | None = None,
     ) -> None:
         super().__init__(encoder, learning_rate, weight_decay, optimizer)
-        self.reconstructor = Reconstructor(
-            encoder,
-            decoder_width,
-            decoder_layers,
-            decoder_heads,
-            decoder_feedforward,
-            decoder_dropout,
-            decoder_max_length,
-            time_weight,
-            l1_weight,
-        )
+        self.reconstructor = Reconstructor(encoder, reconstruction)
 
     def compute_losses(self, batch: EventBatch) -> dict[str, Tensor]:
         return self.reconstructor(self.encoder, batch)[1]

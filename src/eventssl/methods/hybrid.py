@@ -10,7 +10,7 @@ from torch import Tensor
 from eventssl.data.batch import EventBatch
 from eventssl.methods.base import SSLModule
 from eventssl.methods.contrastive_objective import ContrastiveObjective
-from eventssl.methods.reconstructor import Reconstructor
+from eventssl.methods.reconstructor import ReconstructionSettings, Reconstructor
 from eventssl.nn.encoder import GRUEncoder
 
 
@@ -36,30 +36,13 @@ class NaiveHybrid(SSLModule):
         temperature: float = 0.01,
         projection_size: int = 64,
         projector_kind: Literal["mlp", "linear"] = "mlp",
-        decoder_width: int = 128,
-        decoder_layers: int = 3,
-        decoder_heads: int = 2,
-        decoder_feedforward: int = 256,
-        decoder_dropout: float = 0.1,
-        decoder_max_length: int = 1024,
-        time_weight: float = 10.0,
-        l1_weight: float = 1e-3,
+        reconstruction: ReconstructionSettings = ReconstructionSettings(),
         learning_rate: float = 3e-3,
         weight_decay: float = 1e-3,
         optimizer: OptimizerCallable | None = None,
     ) -> None:
         super().__init__(encoder, learning_rate, weight_decay, optimizer)
-        self.reconstructor = Reconstructor(
-            encoder,
-            decoder_width,
-            decoder_layers,
-            decoder_heads,
-            decoder_feedforward,
-            decoder_dropout,
-            decoder_max_length,
-            time_weight,
-            l1_weight,
-        )
+        self.reconstructor = Reconstructor(encoder, reconstruction)
         self.contrastive = ContrastiveObjective(
             encoder.hidden_size,
             loss,

@@ -14,7 +14,7 @@ from eventssl.losses.siglip import SigmoidAlignment
 from eventssl.methods.base import SSLModule
 from eventssl.methods.checkpoint import load_method
 from eventssl.methods.contrastive import Contrastive
-from eventssl.methods.reconstructor import Reconstructor
+from eventssl.methods.reconstructor import ReconstructionSettings, Reconstructor
 from eventssl.nn.encoder import GRUEncoder, freeze
 
 
@@ -42,31 +42,14 @@ class MLEM(SSLModule):
         normalize: bool = True,
         temperature: float = 10.0,
         bias: float = -10.0,
-        decoder_width: int = 128,
-        decoder_layers: int = 3,
-        decoder_heads: int = 2,
-        decoder_feedforward: int = 256,
-        decoder_dropout: float = 0.1,
-        decoder_max_length: int = 1024,
-        time_weight: float = 10.0,
-        l1_weight: float = 1e-3,
+        reconstruction: ReconstructionSettings = ReconstructionSettings(),
         learning_rate: float = 3e-3,
         weight_decay: float = 1e-3,
         optimizer: OptimizerCallable | None = None,
     ) -> None:
         super().__init__(encoder, learning_rate, weight_decay, optimizer)
         self.teacher = load_teacher(teacher_ckpt, encoder)
-        self.reconstructor = Reconstructor(
-            encoder,
-            decoder_width,
-            decoder_layers,
-            decoder_heads,
-            decoder_feedforward,
-            decoder_dropout,
-            decoder_max_length,
-            time_weight,
-            l1_weight,
-        )
+        self.reconstructor = Reconstructor(encoder, reconstruction)
         self.alignment = SigmoidAlignment(temperature, bias, normalize)
 
     def train(self, mode: bool = True) -> MLEM:

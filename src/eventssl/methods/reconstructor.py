@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from torch import Tensor, nn
 
 from eventssl.data.batch import EventBatch
@@ -10,34 +12,49 @@ from eventssl.nn.decoder import EventDecoder
 from eventssl.nn.encoder import GRUEncoder
 
 
+@dataclass(frozen=True)
+class ReconstructionSettings:
+    """Decoder size and loss weights of the generative objective (MLEM §3.2–3.3 defaults).
+
+    Args:
+        width: transformer width (128).
+        layers: decoder layers (3).
+        heads: attention heads (2).
+        feedforward: feed-forward width (256).
+        dropout: transformer dropout (0.1).
+        max_length: longest sequence the decoder's position table covers.
+        time_weight: weight of the Δt term (10; 1 for PhysioNet MLEM).
+        l1_weight: weight of the L1 penalty on the embedding (1e-3; 1e-4 for Age/ABank).
+    """
+
+    width: int = 128
+    layers: int = 3
+    heads: int = 2
+    feedforward: int = 256
+    dropout: float = 0.1
+    max_length: int = 1024
+    time_weight: float = 10.0
+    l1_weight: float = 1e-3
+
+
 class Reconstructor(nn.Module):
     """Encode a batch, decode it teacher-forced, score the reconstruction (MLEM §3.2–3.3)."""
 
-    def __init__(
-        self,
-        encoder: GRUEncoder,
-        width: int = 128,
-        num_layers: int = 3,
-        num_heads: int = 2,
-        feedforward: int = 256,
-        dropout: float = 0.1,
-        max_length: int = 1024,
-        time_weight: float = 10.0,
-        l1_weight: float = 1e-3,
-    ) -> None:
+    def __init__(self, encoder: GRUEncoder, settings: ReconstructionSettings | None = None) -> None:
         super().__init__()
+        settings = settings or ReconstructionSettings()
         self.decoder = EventDecoder(
             encoder.embedder,
             encoder.hidden_size,
-            width,
-            num_layers,
-            num_heads,
-            feedforward,
-            dropout,
-            max_length,
+            settings.width,
+            settings.layers,
+            settings.heads,
+            settings.feedforward,
+            settings.dropout,
+            settings.max_length,
         )
-        self.time_weight = time_weight
-        self.l1_weight = l1_weight
+        self.time_weight = settings.time_weight
+        self.l1_weight = settings.l1_weight
 
     def forward(self, encoder: GRUEncoder, batch: EventBatch) -> tuple[Tensor, dict[str, Tensor]]:
         """Return the embeddings (B, H) and the reconstruction losses."""

@@ -75,7 +75,7 @@ class EventDecoder(nn.Module):
         if length > self.max_length:
             raise ValueError(
                 f"sequence length {length} exceeds the decoder's max_length={self.max_length}; "
-                "raise model.init_args.decoder_max_length or lower data.max_length"
+                "raise model.init_args.reconstruction.max_length or lower data.max_length"
             )
         start = self.start(embedding).unsqueeze(1)  # (B, 1, E)
         tokens = torch.cat([start, events[:, :-1]], dim=1)  # (B, L, E)
