@@ -118,8 +118,9 @@ def run_folder(trainer: L.Trainer) -> Path:
     if checkpoint and trainer.state.fn in (TrainerFn.TESTING, TrainerFn.PREDICTING):
         parent = Path(checkpoint).parent
         folder = parent.parent if parent.name == "checkpoints" else parent
-    else:
-        folder = Path(trainer.log_dir or trainer.default_root_dir)
+    else:  # not trainer.log_dir: it broadcasts, and this runs on rank zero alone
+        logged = [logger.log_dir for logger in trainer.loggers if getattr(logger, "log_dir", None)]
+        folder = Path(logged[0] if logged else trainer.default_root_dir)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from eventssl.data.batch import EventBatch
+from eventssl.losses.distributed import local_share
 from eventssl.nn.decoder import Reconstruction
 from eventssl.nn.embedder import time_deltas
 
@@ -35,7 +37,7 @@ def reconstruction_loss(
         "loss" (the weighted total) and its unweighted parts.
     """
     mask = batch.mask  # (B, L)
-    rows = len(batch)
+    rows = torch.tensor(float(len(batch)), device=embedding.device)
     total_categorical = embedding.new_zeros(())
     for name, logits in prediction.categorical.items():
         codes = batch.categorical[name].masked_fill(~mask, -100)  # (B, L), -100 = ignored
@@ -50,12 +52,12 @@ def reconstruction_loss(
     delta_valid = mask.clone()
     delta_valid[:, 0] = False  # the first event has no previous one
     delta_error = (prediction.delta - time_deltas(batch))[delta_valid] ** 2
-    time = delta_error.mean() if delta_error.numel() else embedding.new_zeros(())
+    # means over the global batch under DDP (see losses/distributed.py)
     parts = {
-        "loss_categorical": total_categorical / rows,
-        "loss_numerical": total_numerical / rows,
-        "loss_time": time,
-        "loss_l1": embedding.abs().sum(dim=1).mean(),
+        "loss_categorical": local_share(total_categorical, rows),
+        "loss_numerical": local_share(total_numerical, rows),
+        "loss_time": local_share(delta_error.sum(), delta_valid.sum().float()),
+        "loss_l1": local_share(embedding.abs().sum(), rows),
     }
     parts["loss"] = (
         parts["loss_categorical"]

@@ -7,6 +7,7 @@ from typing import Literal
 from torch import Tensor, nn
 
 from eventssl.losses.contrastive import coles_margin_loss, info_nce_loss
+from eventssl.losses.distributed import gather
 from eventssl.nn.heads import projector
 
 
@@ -43,8 +44,12 @@ class ContrastiveObjective(nn.Module):
         self.temperature = temperature
 
     def forward(self, embedding: Tensor, seq_ids: Tensor) -> Tensor:
-        """Args: embedding (B*K, H) of K views per sequence, seq_ids (B*K,)."""
-        projected = self.projector(embedding)  # (B*K, D)
+        """Args: embedding (B*K, H) of K views per sequence, seq_ids (B*K,).
+
+        Under DDP the views of every rank are gathered first (negatives from every device).
+        """
+        projected = gather(self.projector(embedding))  # (B*K over all ranks, D)
+        seq_ids = gather(seq_ids, differentiable=False)
         if self.loss == "margin":
             return coles_margin_loss(projected, seq_ids, self.margin, self.num_negatives)
         return info_nce_loss(projected, seq_ids, self.temperature)

@@ -10,6 +10,7 @@ from lightning.pytorch.cli import OptimizerCallable
 from torch import Tensor
 
 from eventssl.data.batch import EventBatch
+from eventssl.losses.distributed import gather
 from eventssl.losses.siglip import SigmoidAlignment
 from eventssl.methods.base import SSLModule
 from eventssl.methods.checkpoint import load_method
@@ -68,7 +69,10 @@ class MLEM(SSLModule):
         with torch.no_grad():
             teacher = self.teacher(batch)  # (B, H)
         losses["loss_reconstruction"] = losses.pop("loss")
-        losses["loss_alignment"] = self.alignment(student, teacher)
+        # every rank aligns the global batch: negatives from every device
+        losses["loss_alignment"] = self.alignment(
+            gather(student), gather(teacher, differentiable=False)
+        )
         losses["loss"] = (
             losses["loss_reconstruction"] + self.hparams.alignment_weight * losses["loss_alignment"]
         )
