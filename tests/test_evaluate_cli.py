@@ -116,6 +116,7 @@ def test_results_json_round_trips(tmp_path: Path) -> None:
 
     class Stub:
         log_dir = str(tmp_path)
+        loggers: list = []
         default_root_dir = str(tmp_path)
         current_epoch = 3
         global_step = 30
@@ -153,3 +154,32 @@ def test_compare_end_to_end(pendulum_dataset: Path, tmp_path: Path) -> None:
     assert "| mlem |" in text and "eventssl compare" in text
     for plot in ("probes.png", "embeddings.png"):
         assert (tmp_path / plot).stat().st_size > 1000
+
+
+def test_compare_logs_to_wandb_offline(
+    pendulum_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    overrides = [f"--data.path={pendulum_dataset}", *SMALL, "--trainer.enable_model_summary=false"]
+    main(
+        [
+            "compare",
+            f"--configs={PENDULUM}",
+            "--methods=[supervised]",
+            "--seeds=[3]",
+            f"--output={tmp_path}",
+            f"--overrides={json.dumps(overrides)}",
+            '--evaluation={"geometry": false}',
+            "--wandb=true",
+        ]
+    )
+    runs = sorted((tmp_path / "wandb").glob("offline-run-*"))
+    records = [next(run.glob("*.wandb")).read_bytes() for run in runs]
+    assert len(records) == 2  # the supervised run and the comparison
+    method_run = next(r for r in records if b"supervised-seed3" in r)
+    assert b"pendulum" in method_run and b"probe/linear_mse" in method_run  # group, summary
+    comparison = next(r for r in records if b"comparison" in r)
+    assert b"probes" in comparison  # the plots went with it
+    assert (tmp_path / "runs" / "pendulum" / "supervised-seed3" / "evaluation.json").is_file()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
 from jsonargparse import Namespace
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
@@ -22,14 +24,31 @@ class EventSSLCLI(LightningCLI):
             )
 
     def before_instantiate_classes(self) -> None:
-        if self.subcommand not in ("fit", None):
-            return  # test/predict write next to their checkpoint and must not reuse its logs
         config = self.config[self.subcommand] if self.subcommand else self.config
         loggers = config.trainer.logger
-        for logger in loggers if isinstance(loggers, list) else [loggers]:
-            init_args = logger.get("init_args") if isinstance(logger, Namespace) else None
-            if init_args is not None and "version" in init_args and init_args.version is None:
+        loggers = [
+            logger
+            for logger in (loggers if isinstance(loggers, list) else [loggers])
+            if isinstance(logger, Namespace) and logger.get("init_args") is not None
+        ]
+        for logger in loggers:
+            init_args = logger.init_args
+            if str(logger.class_path).endswith("WandbLogger"):
+                # W&B runs offline unless the user configures it (WANDB_MODE, an API key)
+                if not (os.environ.get("WANDB_MODE") or os.environ.get("WANDB_API_KEY")):
+                    os.environ["WANDB_MODE"] = "offline"
+                method = str(config.model.class_path).rsplit(".", 1)[-1].lower()
+                init_args.name = init_args.get("name") or run_name(config)
+                init_args.group = init_args.get("group") or dataset_name(config)
+                init_args.job_type = init_args.get("job_type") or method
+            elif self.subcommand in ("fit", None) and init_args.get("version", 0) is None:
+                # test/predict write beside their checkpoint and must not reuse its logs
                 init_args.version = run_name(config)
+
+
+def dataset_name(config: Namespace) -> str:
+    """Runs are grouped by dataset: the data folder's name."""
+    return Path(str(config.data.path)).name
 
 
 def run_name(config: Namespace) -> str:

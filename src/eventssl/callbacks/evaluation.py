@@ -9,6 +9,7 @@ from pathlib import Path
 
 import lightning as L
 import numpy as np
+from lightning.pytorch.loggers import WandbLogger
 from lightning.pytorch.trainer.states import TrainerFn
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 
@@ -79,6 +80,10 @@ class Evaluation(L.Callback):
         self.results = evaluate(module, datamodule, self.settings, progress=rank_zero_info)
         for logger in trainer.loggers:
             logger.log_metrics(self.results, step=trainer.global_step)
+            if isinstance(logger, WandbLogger):  # summary + table for side-by-side dashboards
+                logger.experiment.summary.update(self.results)
+                rows = [[name, value] for name, value in self.results.items()]
+                logger.log_table("evaluation", columns=["metric", "value"], data=rows)
         path = self.write(trainer, module)
         if self.save_embeddings:
             self.write_embeddings(path.parent, module, datamodule)

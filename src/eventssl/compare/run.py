@@ -50,6 +50,13 @@ def parser() -> ArgumentParser:
         "on the first N labelled sequences, next to Supervised from scratch (MLEM §5.3)",
     )
     parser.add_argument("--rerun", type=bool, default=False, help="retrain finished runs")
+    parser.add_argument(
+        "--wandb",
+        type=bool,
+        default=False,
+        help="also log every run to Weights & Biases (offline unless configured), grouped by "
+        "dataset, named <method>-seed<seed>, job type = method; plots logged at the end",
+    )
     return parser
 
 
@@ -87,6 +94,8 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"fine-tuning: {label}, seed {seed}", flush=True)
                 runs.setdefault(label, {})[seed] = finetune(arguments, source, budget, seed, output)
     report(output, runs, list(runs), command, arguments.seeds)
+    if arguments.wandb:
+        log_comparison(output, Path(arguments.configs).name)
 
 
 def finetune_label(source: str | None, budget: int | None) -> str:
@@ -101,13 +110,13 @@ def finetune(
     version = f"finetune-{source or 'scratch'}-{budget or 'all'}-seed{seed}"
     found = sorted((output / "runs").glob(f"*/{version}/evaluation.json"))
     if arguments.rerun or not found:
-        extra = [f"--trainer.logger.init_args.version={version}"]
+        extra = []
         if budget is not None:
             extra.append(f"--data.labelled_limit={budget}")
         if source is not None:
             checkpoint = run_folder(output, source, seed) / "checkpoints" / "last.ckpt"
             extra.append(f"--model.init_args.pretrained_ckpt={checkpoint}")
-        fit(arguments, "supervised", seed, output, extra)
+        fit(arguments, "supervised", seed, output, extra, version)
         found = sorted((output / "runs").glob(f"*/{version}/evaluation.json"))
     results = read_results(found[0])
     return {k: v for k, v in results.items() if k.startswith("supervised/")}
@@ -119,7 +128,15 @@ def run_folder(output: Path, method: str, seed: int) -> Path | None:
     return found[0] if found else None
 
 
-def fit(arguments, method: str, seed: int, output: Path, extra: list[str] | None = None) -> None:
+def fit(
+    arguments,
+    method: str,
+    seed: int,
+    output: Path,
+    extra: list[str] | None = None,
+    version: str | None = None,
+) -> None:
+    """One `eventssl fit` of `method`: CSV logs in output/runs/<dataset>/<run> (+ W&B)."""
     from eventssl.cli import main as eventssl
 
     evaluation = {"save_embeddings": True, **arguments.evaluation}
@@ -130,6 +147,25 @@ def fit(arguments, method: str, seed: int, output: Path, extra: list[str] | None
         },
         {"class_path": "eventssl.callbacks.Evaluation", "init_args": evaluation},
     ]
+    dataset = Path(arguments.configs).name
+    loggers = [
+        {
+            "class_path": "lightning.pytorch.loggers.CSVLogger",
+            "init_args": {"save_dir": str(output / "runs"), "name": dataset, "version": version},
+        }
+    ]
+    if arguments.wandb:
+        loggers.append(
+            {
+                "class_path": "lightning.pytorch.loggers.WandbLogger",
+                "init_args": {
+                    "save_dir": str(output),
+                    "project": "eventssl",
+                    "group": dataset,
+                    "name": version,
+                },
+            }
+        )
     args = [
         "fit",
         "--config",
@@ -137,7 +173,7 @@ def fit(arguments, method: str, seed: int, output: Path, extra: list[str] | None
         *arguments.overrides,
         *arguments.method_overrides.get(method, []),
         f"--seed_everything={seed}",
-        f"--trainer.logger.init_args.save_dir={output / 'runs'}",
+        f"--trainer.logger={json.dumps(loggers)}",
         f"--trainer.callbacks={json.dumps(callbacks)}",
     ]
     if method == "mlem":
@@ -146,6 +182,10 @@ def fit(arguments, method: str, seed: int, output: Path, extra: list[str] | None
             raise RuntimeError(f"no contrastive teacher for seed {seed} under {output}")
         args.append(f"--model.init_args.teacher_ckpt={teacher / 'checkpoints' / 'last.ckpt'}")
     eventssl([*args, *(extra or [])])
+    if arguments.wandb:
+        import wandb
+
+        wandb.finish()  # close this run before the next one starts in the same process
 
 
 def report(output: Path, runs: dict, methods: list[str], command: str, seeds: list[int]) -> None:
@@ -166,3 +206,20 @@ def report(output: Path, runs: dict, methods: list[str], command: str, seeds: li
         embedding_scatter(scatter, target, output / "embeddings.png")
     print(f"Wrote {paths['md']}, {paths['csv']}, {paths['json']} and plots in {output}")
     print(paths["md"].read_text())
+
+
+def log_comparison(output: Path, dataset: str) -> None:
+    """One W&B run (job type "compare") with the results table and the plots."""
+    import wandb
+
+    rows = json.loads((output / "results.json").read_text())["results"]
+    wandb.finish()
+    run = wandb.init(
+        project="eventssl", group=dataset, name="comparison", job_type="compare", dir=str(output)
+    )
+    table = wandb.Table(columns=["method", "metric", "mean", "std", "n"])
+    for row in rows:
+        table.add_data(row["method"], row["metric"], row["mean"], row["std"], row["n"])
+    images = {p.stem: wandb.Image(str(p)) for p in sorted(output.glob("*.png"))}
+    run.log({"results": table, **images})
+    run.finish()
