@@ -94,7 +94,10 @@ def measure(
         start = time.perf_counter()
         batch = next(loader).to(args.device, non_blocking=True)
         loaded = time.perf_counter()
-        loss = module.compute_losses(batch)["loss"]
+        with torch.autocast(
+            device_type=args.device.split(":")[0], dtype=torch.bfloat16, enabled=args.bf16
+        ):
+            loss = module.compute_losses(batch)["loss"]
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -107,7 +110,11 @@ def measure(
             events.append(int(batch.lengths.sum()))
             rows.append(len(batch) // data.num_views)
     total = sum(step_times)
+    memory = torch.cuda.max_memory_allocated() / 2**20 if args.device.startswith("cuda") else 0.0
+    if args.device.startswith("cuda"):
+        torch.cuda.reset_peak_memory_stats()
     return {
+        "peak GPU MiB": memory,
         "events/s": sum(events) / total,
         "sequences/s": sum(rows) / total,
         "step ms (median)": 1e3 * statistics.median(step_times),
@@ -128,11 +135,12 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--packed", action="store_true", help="run the GRU on packed sequences")
     parser.add_argument("--no-generation", action="store_true")
+    parser.add_argument("--bf16", action="store_true", help="bf16 autocast of the forward pass")
     args = parser.parse_args()
     print(
         f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {args.device}, "
         f"GRU {args.hidden_size}, batch {args.batch_size}, {args.steps} steps after "
-        f"{args.warmup} warm-up, packed={args.packed}"
+        f"{args.warmup} warm-up, packed={args.packed}, bf16 autocast={args.bf16}"
     )
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch) / "pendulum"
@@ -141,6 +149,7 @@ def main() -> None:
         if "mlem" in args.methods:
             teacher = train_teacher(folder, args.hidden_size, Path(scratch) / "teacher")
         columns = ["method", "events/s", "sequences/s", "step ms (median)", "load+collate %"]
+        columns.append("peak GPU MiB")
         header = "| " + " | ".join(columns) + " |"
         print(header)
         print("|" + "|".join("-" * (len(cell)) for cell in header.split("|")[1:-1]) + "|")
@@ -148,6 +157,7 @@ def main() -> None:
             row = measure(name, folder, teacher, args)
             cells = [name, f"{row['events/s']:.0f}", f"{row['sequences/s']:.1f}"]
             cells += [f"{row['step ms (median)']:.0f}", f"{row['load+collate %']:.2f}"]
+            cells.append(f"{row['peak GPU MiB']:.0f}")
             print("| " + " | ".join(cells) + " |")
     if not args.no_generation:
         start = time.perf_counter()
