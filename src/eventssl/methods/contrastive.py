@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from lightning.pytorch.cli import OptimizerCallable
 from torch import Tensor
 
 from eventssl.data.batch import EventBatch
 from eventssl.methods.base import SSLModule
-from eventssl.methods.contrastive_objective import ContrastiveObjective
+from eventssl.methods.contrastive_objective import ContrastiveObjective, ContrastiveSettings
 from eventssl.nn.encoder import GRUEncoder
 
 
@@ -17,8 +15,8 @@ class Contrastive(SSLModule):
     """Views of one sequence are positives; the loss acts on a projection of the embedding.
 
     Defaults are the paper's: margin loss (m = 0.87, 5 hard negatives) on an MLP projector to
-    64; `loss="info_nce"` gives decoupled InfoNCE (τ = 0.01, MLEM's ABank choice). Adam lr 1e-3,
-    no weight decay. The projector is not used downstream.
+    64; `contrastive: {loss: info_nce}` gives decoupled InfoNCE (τ = 0.01, MLEM's ABank
+    choice). Adam lr 1e-3, no weight decay. The projector is not used downstream.
     """
 
     min_views = 2
@@ -27,26 +25,13 @@ class Contrastive(SSLModule):
     def __init__(
         self,
         encoder: GRUEncoder,
-        loss: Literal["margin", "info_nce"] = "margin",
-        margin: float = 0.87,
-        num_negatives: int = 5,
-        temperature: float = 0.01,
-        projection_size: int = 64,
-        projector_kind: Literal["mlp", "linear"] = "mlp",
+        contrastive: ContrastiveSettings = ContrastiveSettings(),
         learning_rate: float = 1e-3,
         weight_decay: float = 0.0,
         optimizer: OptimizerCallable | None = None,
     ) -> None:
         super().__init__(encoder, learning_rate, weight_decay, optimizer)
-        self.contrastive = ContrastiveObjective(
-            encoder.hidden_size,
-            loss,
-            margin,
-            num_negatives,
-            temperature,
-            projection_size,
-            projector_kind,
-        )
+        self.contrastive = ContrastiveObjective(encoder.hidden_size, contrastive)
 
     def compute_losses(self, batch: EventBatch) -> dict[str, Tensor]:
         return {"loss": self.contrastive(self.encoder(batch), batch.seq_ids)}

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from lightning.pytorch.cli import OptimizerCallable
 from torch import Tensor
 
 from eventssl.data.batch import EventBatch
 from eventssl.methods.base import SSLModule
-from eventssl.methods.contrastive_objective import ContrastiveObjective
+from eventssl.methods.contrastive_objective import ContrastiveObjective, ContrastiveSettings
 from eventssl.methods.reconstructor import ReconstructionSettings, Reconstructor
 from eventssl.nn.encoder import GRUEncoder
 
@@ -30,12 +28,7 @@ class NaiveHybrid(SSLModule):
         encoder: GRUEncoder,
         reconstruction_weight: float = 1.0,
         contrastive_weight: float = 1.0,
-        loss: Literal["margin", "info_nce"] = "margin",
-        margin: float = 0.87,
-        num_negatives: int = 5,
-        temperature: float = 0.01,
-        projection_size: int = 64,
-        projector_kind: Literal["mlp", "linear"] = "mlp",
+        contrastive: ContrastiveSettings = ContrastiveSettings(),
         reconstruction: ReconstructionSettings = ReconstructionSettings(),
         learning_rate: float = 3e-3,
         weight_decay: float = 1e-3,
@@ -43,15 +36,7 @@ class NaiveHybrid(SSLModule):
     ) -> None:
         super().__init__(encoder, learning_rate, weight_decay, optimizer)
         self.reconstructor = Reconstructor(encoder, reconstruction)
-        self.contrastive = ContrastiveObjective(
-            encoder.hidden_size,
-            loss,
-            margin,
-            num_negatives,
-            temperature,
-            projection_size,
-            projector_kind,
-        )
+        self.contrastive = ContrastiveObjective(encoder.hidden_size, contrastive)
 
     def compute_losses(self, batch: EventBatch) -> dict[str, Tensor]:
         embedding, losses = self.reconstructor(self.encoder, batch)
