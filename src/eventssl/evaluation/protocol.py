@@ -87,22 +87,16 @@ def evaluate(
     return results
 
 
-@torch.no_grad()
 def _own_predictions(
     module: SSLModule, datamodule: EventDataModule, test: EventDataset, target: str
 ) -> dict[str, float]:
     """A supervised model's own head on the test split: `supervised/<metric>`."""
-    module.eval()
-    outputs, truths = [], []
-    for batch in datamodule.evaluation_loader(test):
-        batch = batch.to(module.device)
-        outputs.append(module.predict_target(batch).float().cpu())
-        truths.append(batch.targets[target].cpu())
+    loader = datamodule.evaluation_loader(test)
+    outputs, truth = embed_loader(module, loader, target, output=module.predict_target)
     spec = datamodule.schema.targets[target]
-    truth = torch.cat(truths).double().numpy()
     if spec.task != "regression":
         truth = truth.astype(np.int64)
-    return {f"supervised/{spec.metric}": metric(spec, truth, torch.cat(outputs).double().numpy())}
+    return {f"supervised/{spec.metric}": metric(spec, truth, outputs.astype(np.float64))}
 
 
 def _next_event_results(
