@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from eventssl.data import EventCollator, EventDataModule, EventDataset
-from eventssl.data.sampler import LengthBucketSampler
+from eventssl.data.sampler import EpochSampler
 from eventssl.data.views import drop_events, sample_slices
 
 
@@ -128,9 +128,8 @@ def test_dropout_then_keep_last(dataset: EventDataset) -> None:
 
 
 def test_bucket_sampler_is_a_permutation_of_similar_batches() -> None:
-    torch.manual_seed(0)
     lengths = np.random.default_rng(0).integers(1, 200, size=1030)
-    sampler = LengthBucketSampler(lengths, batch_size=32, pool_batches=8)
+    sampler = EpochSampler(lengths, batch_size=32, bucket_by_length=True, pool_batches=8)
     order = list(sampler)
     assert sorted(order) == list(range(1030))
     batches = [order[i : i + 32] for i in range(0, 1030, 32)]
@@ -178,3 +177,20 @@ def test_labelled_limit_keeps_the_first_labelled_rows(tiny_dataset: Path) -> Non
     flags = everything.columns.targets["flag"]
     labelled = everything.rows[~np.isnan(flags[everything.rows])]
     assert train.rows.tolist() == labelled[:5].tolist()
+
+
+def test_collator_randomness_is_a_function_of_seed_and_batch(dataset: EventDataset) -> None:
+    def views(seed: int, indices: list[int]) -> torch.Tensor:
+        collator = EventCollator(
+            dataset, num_views=3, min_view_length=2, max_view_length=5, event_dropout=0.3, seed=seed
+        )
+        return collator(indices).time
+
+    indices = list(range(12))
+    torch.manual_seed(0)
+    first = views(7, indices)
+    torch.manual_seed(123)  # torch's global RNG plays no part
+    torch.testing.assert_close(views(7, indices), first, rtol=0, atol=0)
+    assert not torch.equal(views(8, indices), first)
+    reordered = views(7, indices[::-1])  # another batch (a reshuffled epoch) gets other views
+    assert reordered.shape != first.shape or not torch.equal(reordered, first)

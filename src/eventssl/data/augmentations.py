@@ -20,6 +20,7 @@ class ViewPlan:
     time_index: Tensor  # (B, L) flat event positions of the time column
     lengths: Tensor  # (B,)
     masked: Tensor | None = None  # (B, L) bool: features replaced by "missing"
+    generator: torch.Generator | None = None  # the batch's RNG (torch's global one when None)
 
     @property
     def valid(self) -> Tensor:
@@ -31,9 +32,9 @@ def _check_ratio(ratio: float) -> None:
         raise ValueError(f"augmentation ratio must be in (0, 1], got {ratio}")
 
 
-def _random_ranks(valid: Tensor) -> Tensor:
+def _random_ranks(valid: Tensor, generator: torch.Generator | None) -> Tensor:
     """A uniformly random rank 0..n−1 for every valid cell of each row (invalid cells last)."""
-    scores = torch.rand(valid.shape).masked_fill(~valid, 2.0)
+    scores = torch.rand(valid.shape, generator=generator).masked_fill(~valid, 2.0)
     return scores.argsort(dim=1).argsort(dim=1)  # (B, L)
 
 
@@ -54,14 +55,20 @@ class Crop(Augmentation):
     def __call__(self, plan: ViewPlan) -> ViewPlan:
         lengths = (plan.lengths.double() * self.ratio).floor().long().clamp(min=1)  # (B,)
         room = plan.lengths - lengths + 1
-        starts = (torch.rand(lengths.shape) * room).long().clamp(max=room - 1)
+        starts = (
+            (torch.rand(lengths.shape, generator=plan.generator) * room).long().clamp(max=room - 1)
+        )
         width = int(lengths.max())
         positions = (starts[:, None] + torch.arange(width)[None, :]).clamp(
             max=plan.index.shape[1] - 1
         )  # (B, L')
         masked = None if plan.masked is None else plan.masked.gather(1, positions)
         return ViewPlan(
-            plan.index.gather(1, positions), plan.time_index.gather(1, positions), lengths, masked
+            plan.index.gather(1, positions),
+            plan.time_index.gather(1, positions),
+            lengths,
+            masked,
+            plan.generator,
         )
 
 
@@ -75,7 +82,7 @@ class Mask(Augmentation):
     def __call__(self, plan: ViewPlan) -> ViewPlan:
         valid = plan.valid
         count = (plan.lengths.double() * self.ratio).floor().long()  # (B,)
-        chosen = (_random_ranks(valid) < count[:, None]) & valid  # (B, L)
+        chosen = (_random_ranks(valid, plan.generator) < count[:, None]) & valid  # (B, L)
         masked = chosen if plan.masked is None else plan.masked | chosen
         return replace(plan, masked=masked)
 
@@ -94,16 +101,20 @@ class Reorder(Augmentation):
     def __call__(self, plan: ViewPlan) -> ViewPlan:
         block = (plan.lengths.double() * self.ratio).floor().long().clamp(min=1)  # (B,)
         room = plan.lengths - block + 1
-        starts = (torch.rand(block.shape) * room).long().clamp(max=room - 1)
+        starts = (
+            (torch.rand(block.shape, generator=plan.generator) * room).long().clamp(max=room - 1)
+        )
         positions = torch.arange(plan.index.shape[1])[None, :].double()  # (1, L)
         inside = (positions >= starts[:, None]) & (positions < (starts + block)[:, None])
         # keys outside the block are their own position; inside, a random point of the block
         keys = torch.where(
-            inside, starts[:, None] + torch.rand(inside.shape) * block[:, None], positions
+            inside,
+            starts[:, None] + torch.rand(inside.shape, generator=plan.generator) * block[:, None],
+            positions,
         )
         order = keys.argsort(dim=1)  # (B, L) a permutation that moves only block cells
         masked = None if plan.masked is None else plan.masked.gather(1, order)
-        return ViewPlan(plan.index.gather(1, order), plan.time_index, plan.lengths, masked)
+        return replace(plan, index=plan.index.gather(1, order), masked=masked)
 
 
 class Drop(Augmentation):
@@ -120,14 +131,18 @@ class Drop(Augmentation):
     def __call__(self, plan: ViewPlan) -> ViewPlan:
         removed = (plan.lengths.double() * self.probability).floor().long()
         keep = (plan.lengths - removed).clamp(min=1)  # (B,)
-        chosen = _random_ranks(plan.valid) < keep[:, None]  # (B, L) kept cells
+        chosen = _random_ranks(plan.valid, plan.generator) < keep[:, None]  # (B, L) kept cells
         width = int(keep.max())
         # kept positions in their original order, left-aligned
         order = torch.where(chosen, torch.arange(chosen.shape[1])[None, :], chosen.shape[1])
         positions = order.sort(dim=1).values[:, :width].clamp(max=chosen.shape[1] - 1)
         masked = None if plan.masked is None else plan.masked.gather(1, positions)
         return ViewPlan(
-            plan.index.gather(1, positions), plan.time_index.gather(1, positions), keep, masked
+            plan.index.gather(1, positions),
+            plan.time_index.gather(1, positions),
+            keep,
+            masked,
+            plan.generator,
         )
 
 

@@ -57,6 +57,15 @@ def read_split(folder: str | Path, split: str, schema: DatasetSchema) -> EventCo
         table = pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as error:
         raise DataContractError(f"{path}: not a readable parquet file ({error})") from None
+    return table_columns(path, table, schema)
+
+
+def table_columns(path: Path, table: pa.Table, schema: DatasetSchema) -> EventColumns:
+    """Check a table of contract rows (a split, or some row groups of one) and convert it.
+
+    Raises:
+        DataContractError: naming `path` and the column at fault.
+    """
     wanted = ["seq_id", "time", *schema.feature_columns, *schema.targets]
     missing = [name for name in wanted if name not in table.column_names]
     if missing:
@@ -133,8 +142,11 @@ def write_dataset(
     splits: dict[str, pa.Table],
     schema: DatasetSchema,
     overwrite: bool = False,
+    row_group_size: int = 8192,
 ) -> None:
     """Write a dataset folder atomically: everything goes to a temporary folder that is renamed.
+
+    Row groups of `row_group_size` sequences are what `data.streaming` reads and shards.
 
     Raises:
         DataContractError: if `folder` already holds files and `overwrite` is False, or a split
@@ -153,7 +165,12 @@ def write_dataset(
     staging.mkdir()
     try:
         for split, table in splits.items():
-            pq.write_table(table, split_path(staging, split), compression="zstd")
+            pq.write_table(
+                table,
+                split_path(staging, split),
+                compression="zstd",
+                row_group_size=row_group_size,
+            )
         schema.save(staging)
         for split in splits:
             read_split(staging, split, schema)

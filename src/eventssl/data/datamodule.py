@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import lightning as L
 import numpy as np
+import torch
 from lightning.pytorch.utilities import rank_zero_info
 from torch.utils.data import DataLoader
 
@@ -14,8 +17,16 @@ from eventssl.data.augmentations import Augmentation
 from eventssl.data.contract import read_split, split_path
 from eventssl.data.dataset import EventCollator, EventDataset
 from eventssl.data.pendulum_dataset import pendulum_schema, write_pendulum
-from eventssl.data.sampler import LengthBucketSampler
+from eventssl.data.sampler import EpochSampler
 from eventssl.data.schema import SCHEMA_FILE, DataContractError, DatasetSchema
+from eventssl.data.streaming import (
+    RowGroup,
+    StreamingEventDataset,
+    StreamingLoader,
+    hold_out_row_groups,
+    labelled_sample,
+    row_groups,
+)
 
 
 class EventDataModule(L.LightningDataModule):
@@ -43,6 +54,15 @@ class EventDataModule(L.LightningDataModule):
             to the train/val views of contrastive methods (when num_views > 1).
         generate_pendulum: if set and `path` holds no dataset, `prepare_data` generates a
             Pendulum dataset of this many sequences there.
+        streaming: read train/val row group by row group instead of holding them in memory
+            (data larger than RAM; see `eventssl.data.streaming`). Validation then holds out
+            whole row groups, and evaluation reads only the labelled train rows.
+        buffer_size: with streaming, sequences shuffled together (about what memory holds).
+
+    Batch order and random views are functions of the run seed (`seed_everything`), the epoch
+    and the batch, and the position in the epoch is saved in checkpoints, so `fit
+    --ckpt_path last` after a kill mid-epoch continues with the very batches the uninterrupted
+    run would have seen.
     """
 
     def __init__(
@@ -63,6 +83,8 @@ class EventDataModule(L.LightningDataModule):
         labelled_limit: int | None = None,
         augmentations: list[Augmentation] | None = None,
         generate_pendulum: int | None = None,
+        streaming: bool = False,
+        buffer_size: int = 8192,
     ) -> None:
         super().__init__()
         if batch_size < 1 or num_views < 1 or min_length < 1:
@@ -76,11 +98,16 @@ class EventDataModule(L.LightningDataModule):
             raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
         if not 0.0 <= event_dropout < 1.0:
             raise ValueError(f"event_dropout must be in [0, 1), got {event_dropout}")
+        if streaming and (bucket_by_length or labelled_limit is not None):
+            raise ValueError("data.streaming works without bucket_by_length and labelled_limit")
         self.save_hyperparameters(ignore=["augmentations"])
         self.augmentations = list(augmentations or [])
         self.path = Path(path)
         self._schema: DatasetSchema | None = None
         self.datasets: dict[str, EventDataset] = {}
+        self.row_groups: dict[str, list[RowGroup]] = {}  # streaming: train and val
+        self.seed = torch.initial_seed()  # seed_everything runs before the CLI builds this
+        self._resume: tuple[int, int] | None = None
 
     # -- schema, linked into the encoder by the CLI -------------------------------------------
     @property
@@ -127,6 +154,9 @@ class EventDataModule(L.LightningDataModule):
 
     def _setup_fit(self) -> None:
         hp = self.hparams
+        if hp.streaming:
+            self._setup_streaming()
+            return
         train = self._read("train")
         if split_path(self.path, "val").is_file():
             val = self._read("val")
@@ -150,6 +180,16 @@ class EventDataModule(L.LightningDataModule):
                     f"{hp.min_length} events"
                 )
 
+    def _setup_streaming(self) -> None:
+        hp = self.hparams
+        train = row_groups(split_path(self.path, "train"))
+        if split_path(self.path, "val").is_file():
+            val = row_groups(split_path(self.path, "val"))
+        else:
+            train, val = hold_out_row_groups(train, hp.val_fraction, hp.split_seed)
+        self.row_groups = {"train": train, "val": val}
+        self.datasets["train_all"] = labelled_sample(train, self.schema, hp.buffer_size)
+
     @staticmethod
     def _split(
         dataset: EventDataset, fraction: float, seed: int
@@ -170,10 +210,12 @@ class EventDataModule(L.LightningDataModule):
         return dataset.subset(train_rows), dataset.subset(val_rows)
 
     # -- loaders ------------------------------------------------------------------------------
-    def _loader(self, dataset: EventDataset, train: bool, views: bool) -> DataLoader:
+    def _collator(self, dataset: EventDataset, train: bool, views: bool) -> EventCollator:
+        return EventCollator(dataset, seed=self.seed, **self._collator_options(train, views))
+
+    def _collator_options(self, train: bool, views: bool) -> dict[str, Any]:
         hp = self.hparams
-        collator = EventCollator(
-            dataset,
+        return dict(
             max_length=hp.max_length,
             num_views=hp.num_views if views else 1,
             min_view_length=hp.min_view_length,
@@ -181,28 +223,96 @@ class EventDataModule(L.LightningDataModule):
             event_dropout=hp.event_dropout if train else 0.0,
             augmentations=self.augmentations if views and hp.num_views > 1 else None,
         )
-        sampler = None
-        if train and hp.bucket_by_length:
-            sampler = LengthBucketSampler(dataset.lengths, hp.batch_size)
+
+    def _train_sampler(self, dataset: EventDataset) -> EpochSampler:
+        trainer = self.trainer
+        sampler = EpochSampler(
+            dataset.lengths,
+            self.hparams.batch_size,
+            bucket_by_length=self.hparams.bucket_by_length,
+            seed=self.seed,
+            num_replicas=trainer.world_size if trainer else 1,
+            rank=trainer.global_rank if trainer else 0,
+        )
+        if self._resume is not None:
+            sampler.resume(*self._resume)
+            self._resume = None
+        return sampler
+
+    def _data_loader(
+        self, dataset: EventDataset, collator: EventCollator, **options: Any
+    ) -> DataLoader:
+        hp = self.hparams
         return DataLoader(
             dataset,
             batch_size=hp.batch_size,
-            shuffle=train and sampler is None,
-            sampler=sampler,
             collate_fn=collator,
             num_workers=hp.num_workers,
             pin_memory=hp.pin_memory,
-            persistent_workers=hp.num_workers > 0,
+            # worker seeds from a generator of our own keep torch's global RNG for the model
+            generator=torch.Generator().manual_seed(self.seed),
+            **options,
+        )
+
+    def _streaming_loader(self, split: str, train: bool) -> StreamingLoader:
+        hp, trainer = self.hparams, self.trainer
+        dataset = StreamingEventDataset(
+            self.row_groups[split],
+            self.schema,
+            partial(EventCollator, **self._collator_options(train, views=True)),
+            batch_size=hp.batch_size,
+            buffer_size=hp.buffer_size,
+            shuffle=train,
+            min_length=hp.min_length,
+            seed=self.seed,
+            num_replicas=trainer.world_size if trainer else 1,
+            rank=trainer.global_rank if trainer else 0,
+        )
+        return StreamingLoader(
+            dataset,
+            epoch=lambda: trainer.current_epoch if trainer and train else 0,
+            num_workers=hp.num_workers,
+            pin_memory=hp.pin_memory,
         )
 
     def train_dataloader(self) -> DataLoader:
-        return self._loader(self.datasets["train"], train=True, views=True)
+        if self.hparams.streaming:
+            return self._streaming_loader("train", train=True)
+        dataset = self.datasets["train"]
+        return self._data_loader(
+            dataset,
+            self._collator(dataset, train=True, views=True),
+            sampler=self._train_sampler(dataset),
+            persistent_workers=self.hparams.num_workers > 0,
+        )
 
     def val_dataloader(self) -> DataLoader:
-        return self._loader(self.datasets["val"], train=False, views=True)
+        if self.hparams.streaming:
+            return self._streaming_loader("val", train=False)
+        dataset = self.datasets["val"]
+        return self._data_loader(
+            dataset,
+            self._collator(dataset, train=False, views=True),
+            persistent_workers=self.hparams.num_workers > 0,
+        )
 
     def test_dataloader(self) -> DataLoader:
-        return self._loader(self.datasets["test"], train=False, views=False)
+        dataset = self.datasets["test"]
+        return self._data_loader(dataset, self._collator(dataset, train=False, views=False))
+
+    # -- resume: the run seed and the position in the epoch travel in the checkpoint ----------
+    def state_dict(self) -> dict[str, Any]:
+        state: dict[str, Any] = {"seed": self.seed}
+        trainer = self.trainer
+        if trainer is not None and trainer.state.fn == "fit":
+            progress = trainer.fit_loop.epoch_loop.batch_progress.current
+            state |= {"epoch": trainer.current_epoch, "batches": progress.ready}
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.seed = int(state_dict.get("seed", self.seed))
+        if "epoch" in state_dict:
+            self._resume = (int(state_dict["epoch"]), int(state_dict["batches"]))
 
     def predict_dataloader(self) -> list[DataLoader]:
         """Whole sequences of every split, in `predict_splits` order."""
@@ -211,7 +321,7 @@ class EventDataModule(L.LightningDataModule):
 
     @property
     def predict_splits(self) -> list[str]:
-        return ["train_all", "val", "test"]
+        return ["test"] if self.hparams.streaming else ["train_all", "val", "test"]
 
     def probe_datasets(self, target: str | None = None) -> dict[str, EventDataset]:
         """The labelled rows of the train split and of test, for probes on `target`."""
@@ -239,11 +349,6 @@ class EventDataModule(L.LightningDataModule):
             max_length=self.hparams.max_length,
             augmentations=augmentations,
             cut_last=cut_last,
+            seed=self.seed,
         )
-        return DataLoader(
-            dataset,
-            batch_size=self.hparams.batch_size,
-            collate_fn=collator,
-            num_workers=self.hparams.num_workers,
-            pin_memory=self.hparams.pin_memory,
-        )
+        return self._data_loader(dataset, collator)

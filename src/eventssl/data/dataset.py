@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -26,11 +27,20 @@ class EventDataset(Dataset):
     """
 
     def __init__(
-        self, columns: EventColumns, schema: DatasetSchema, rows: np.ndarray | None = None
+        self,
+        columns: EventColumns,
+        schema: DatasetSchema,
+        rows: np.ndarray | None = None,
+        row_numbers: np.ndarray | None = None,
     ) -> None:
         self.columns = columns
         self.schema = schema
         self.rows = np.arange(len(columns)) if rows is None else np.asarray(rows, dtype=np.int64)
+        # each stored row's number in its split file: a batch's `seq_ids` (storage = file here;
+        # a streamed buffer holds rows from anywhere in the file)
+        self.row_numbers = (
+            torch.arange(len(columns)) if row_numbers is None else torch.as_tensor(row_numbers)
+        )
         with warnings.catch_warnings():  # Arrow buffers are read-only; nothing writes to them
             warnings.filterwarnings("ignore", message=".*not writable.*")
             # torch views of the numpy columns (no copy except the time rescale)
@@ -47,7 +57,8 @@ class EventDataset(Dataset):
 
     def subset(self, rows: np.ndarray) -> EventDataset:
         """The same storage restricted to `rows` (indices into this dataset)."""
-        return EventDataset(self.columns, self.schema, self.rows[np.asarray(rows, dtype=np.int64)])
+        rows = self.rows[np.asarray(rows, dtype=np.int64)]
+        return EventDataset(self.columns, self.schema, rows, self.row_numbers)
 
     @property
     def lengths(self) -> np.ndarray:
@@ -75,6 +86,10 @@ class EventCollator:
     Order of operations (MLEM §2.3): views (K slices per sequence) → event dropout → keep the
     last `max_length` events → augmentations (crop, mask, reorder), in the order given.
     `cut_last` first hides each sequence's last events (next-event probes).
+
+    Randomness is counter-based: a batch draws from a generator seeded by `seed` and the
+    batch's indices, so the same batch gets the same views in any worker, after a resume and
+    whatever else consumed torch's global RNG; a reshuffled epoch gets new views.
     """
 
     def __init__(
@@ -87,6 +102,7 @@ class EventCollator:
         event_dropout: float = 0.0,
         augmentations: list[Augmentation] | None = None,
         cut_last: int = 0,
+        seed: int = 0,
     ) -> None:
         if max_length is not None and max_length < 1:
             raise ValueError(f"max_length must be >= 1, got {max_length}")
@@ -98,10 +114,18 @@ class EventCollator:
         self.event_dropout = event_dropout
         self.augmentations = list(augmentations or [])
         self.cut_last = cut_last
+        self.seed = seed
+
+    def generator(self, indices: np.ndarray) -> torch.Generator:
+        """The batch's own RNG: a function of the collator's seed and the indices, in order."""
+        key = zlib.crc32(indices.tobytes(), zlib.crc32(np.int64(self.seed).tobytes()))
+        return torch.Generator().manual_seed(key)
 
     def __call__(self, indices: list[int]) -> EventBatch:
         data = self.dataset
-        rows = torch.from_numpy(data.rows[np.asarray(indices, dtype=np.int64)])  # (B,)
+        indices = np.asarray(indices, dtype=np.int64)
+        generator = self.generator(indices)
+        rows = torch.from_numpy(data.rows[indices])  # (B,)
         starts = data.offsets[rows]
         lengths = data.offsets[rows + 1] - starts - self.cut_last  # (B,)
         if self.cut_last and int(lengths.min()) < 1:
@@ -113,10 +137,11 @@ class EventCollator:
                 self.num_views,
                 self.min_view_length,
                 self.max_view_length or int(lengths.max()),
+                generator,
             )
             starts = starts.repeat_interleave(self.num_views) + offsets
-        index, lengths = self._positions(starts, lengths)  # (B, L), (B,)
-        plan = ViewPlan(index, index, lengths)
+        index, lengths = self._positions(starts, lengths, generator)  # (B, L), (B,)
+        plan = ViewPlan(index, index, lengths, generator=generator)
         for augmentation in self.augmentations:
             plan = augmentation(plan)
         valid = plan.valid  # (B, L)
@@ -136,11 +161,13 @@ class EventCollator:
             categorical=categorical,
             numerical=numerical,
             lengths=plan.lengths,
-            seq_ids=rows,
+            seq_ids=data.row_numbers[rows],
             targets={k: v[rows].float() for k, v in data.targets.items()},
         )
 
-    def _positions(self, starts: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+    def _positions(
+        self, starts: Tensor, lengths: Tensor, generator: torch.Generator
+    ) -> tuple[Tensor, Tensor]:
         """Flat event positions (B, L) after dropout and keep-last truncation."""
         limit = self.max_length
         if self.event_dropout == 0.0:
@@ -149,7 +176,7 @@ class EventCollator:
                 lengths = lengths.clamp(max=limit)
             return starts[:, None] + torch.arange(int(lengths.max()))[None, :], lengths
         index = starts[:, None] + torch.arange(int(lengths.max()))[None, :]
-        index, lengths = drop_events(index, lengths, self.event_dropout)
+        index, lengths = drop_events(index, lengths, self.event_dropout, generator)
         if limit is not None and int(lengths.max()) > limit:
             shift = (lengths - limit).clamp(min=0)  # (B,)
             keep = (shift[:, None] + torch.arange(limit)[None, :]).clamp(max=index.shape[1] - 1)

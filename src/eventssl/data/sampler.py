@@ -1,45 +1,79 @@
-"""Length-bucketed sampling: batches of similar lengths cut padding waste (design §3)."""
+"""`EpochSampler`: the seeded, resumable, rank-sharded order of training batches (design §3, §6)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import numpy as np
-import torch
-from torch.utils.data import Sampler
+from torch.utils.data import DistributedSampler
 
 
-class LengthBucketSampler(Sampler[int]):
-    """Yield indices so that each run of `batch_size` consecutive ones has similar lengths.
+class EpochSampler(DistributedSampler):
+    """Training order as a pure function of (seed, epoch), cut into batches and sharded by rank.
 
-    Indices are shuffled, cut into pools of `pool_batches` batches, sorted by length inside a
-    pool and cut into batches; full batches are shuffled and the one partial batch comes last,
-    so a DataLoader with the same `batch_size` sees exactly these batches. Seeded from torch's
-    global RNG at every epoch, like `RandomSampler`.
+    Every epoch permutes the sequences with `seed` and the epoch number (`set_epoch`, which
+    Lightning calls). With `bucket_by_length`, the permutation is cut into pools of
+    `pool_batches` batches, each sorted by length, so a batch holds similar lengths and
+    padding shrinks. Full batches are shuffled and the one partial batch comes last; in DDP
+    full batches are repeated until every rank gets as many, and batch j goes to rank
+    j mod world size. A DataLoader with the same `batch_size` therefore sees exactly these
+    batches. `resume(epoch, batches)` skips the first batches of that epoch once, which is how
+    a run killed mid-epoch continues where it stopped.
+
+    It subclasses `DistributedSampler` so that Lightning keeps it under DDP instead of wrapping
+    it in a sampler of its own.
     """
 
-    def __init__(self, lengths: np.ndarray, batch_size: int, pool_batches: int = 50) -> None:
+    def __init__(
+        self,
+        lengths: np.ndarray,
+        batch_size: int,
+        bucket_by_length: bool = False,
+        pool_batches: int = 50,
+        seed: int = 0,
+        num_replicas: int = 1,
+        rank: int = 0,
+    ) -> None:
         if batch_size < 1 or pool_batches < 1:
             raise ValueError("batch_size and pool_batches must be >= 1")
-        self.lengths = np.asarray(lengths)
+        lengths = np.asarray(lengths)
+        super().__init__(range(len(lengths)), num_replicas, rank, shuffle=True, seed=seed)
+        self.lengths = lengths
         self.batch_size = batch_size
+        self.bucket_by_length = bucket_by_length
         self.pool_batches = pool_batches
+        self._resume: tuple[int, int] | None = None
 
-    def __len__(self) -> int:
-        return len(self.lengths)
+    def resume(self, epoch: int, batches: int) -> None:
+        """Skip the first `batches` batches of this rank the next time `epoch` is iterated."""
+        self._resume = (epoch, batches)
 
-    def __iter__(self) -> Iterator[int]:
-        seed = int(torch.empty((), dtype=torch.int64).random_().item())
-        rng = np.random.default_rng(seed)
+    def _batches(self) -> list[np.ndarray]:
+        """All batches of the epoch, before sharding."""
+        rng = np.random.default_rng([self.seed, self.epoch])
         order = rng.permutation(len(self.lengths))
-        pool = self.batch_size * self.pool_batches
-        batches: list[np.ndarray] = []
-        for begin in range(0, len(order), pool):
-            chunk = order[begin : begin + pool]
-            chunk = chunk[np.argsort(self.lengths[chunk], kind="stable")]
-            batches.extend(np.split(chunk, range(self.batch_size, len(chunk), self.batch_size)))
+        if self.bucket_by_length:
+            pool = self.batch_size * self.pool_batches
+            chunks = [order[start : start + pool] for start in range(0, len(order), pool)]
+            order = np.concatenate(
+                [chunk[np.argsort(self.lengths[chunk], kind="stable")] for chunk in chunks]
+            )
+        batches = np.split(order, range(self.batch_size, len(order), self.batch_size))
         full = [batch for batch in batches if len(batch) == self.batch_size]
         partial = [batch for batch in batches if len(batch) < self.batch_size]
-        rng.shuffle(full)  # type: ignore[arg-type]
-        for batch in [*full, *partial]:
+        if self.bucket_by_length:
+            full = [full[i] for i in rng.permutation(len(full))]
+        missing = -(-len(batches) // self.num_replicas) * self.num_replicas - len(batches)
+        repeats = full or partial  # a dataset smaller than one batch repeats its only batch
+        return [*full, *[repeats[i % len(repeats)] for i in range(missing)], *partial]
+
+    def __iter__(self) -> Iterator[int]:
+        local = self._batches()[self.rank :: self.num_replicas]
+        if self._resume is not None and self._resume[0] == self.epoch:
+            local = local[self._resume[1] :]
+            self._resume = None
+        for batch in local:
             yield from batch.tolist()
+
+    def __len__(self) -> int:
+        return sum(len(batch) for batch in self._batches()[self.rank :: self.num_replicas])

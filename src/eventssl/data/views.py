@@ -10,13 +10,17 @@ from torch import Tensor
 
 
 def sample_slices(
-    lengths: Tensor, num_views: int, min_length: int, max_length: int
+    lengths: Tensor,
+    num_views: int,
+    min_length: int,
+    max_length: int,
+    generator: torch.Generator | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Draw `num_views` contiguous slices of every sequence.
 
     A slice length is uniform over the integers [min_length, min(max_length, length)] and its
     start uniform over the positions where it fits. A sequence no longer than `min_length` gives
-    `num_views` copies of itself. Uses torch's global RNG, seeded per DataLoader worker.
+    `num_views` copies of itself. Draws from `generator` (torch's global RNG when None).
 
     Args:
         lengths: (B,) long sequence lengths.
@@ -33,14 +37,18 @@ def sample_slices(
     lengths = lengths.repeat_interleave(num_views)  # (B*K,)
     upper = lengths.clamp(max=max_length)
     span = (upper - min_length + 1).clamp(min=1)
-    view_lengths = min_length + (torch.rand(lengths.shape) * span).long().clamp(max=span - 1)
+    view_lengths = min_length + (
+        torch.rand(lengths.shape, generator=generator) * span
+    ).long().clamp(max=span - 1)
     view_lengths = torch.where(lengths <= min_length, lengths, view_lengths)
     room = lengths - view_lengths + 1
-    starts = (torch.rand(lengths.shape) * room).long().clamp(max=room - 1)
+    starts = (torch.rand(lengths.shape, generator=generator) * room).long().clamp(max=room - 1)
     return starts, view_lengths
 
 
-def drop_events(index: Tensor, lengths: Tensor, probability: float) -> tuple[Tensor, Tensor]:
+def drop_events(
+    index: Tensor, lengths: Tensor, probability: float, generator: torch.Generator | None = None
+) -> tuple[Tensor, Tensor]:
     """Keep a uniformly random subset of floor(length * (1 - p)) events per row, in order.
 
     Args:
@@ -55,7 +63,7 @@ def drop_events(index: Tensor, lengths: Tensor, probability: float) -> tuple[Ten
     keep = (lengths.double() * (1.0 - probability)).floor().long().clamp(min=1)  # (B,)
     width = index.shape[1]
     valid = torch.arange(width)[None, :] < lengths[:, None]  # (B, L)
-    scores = torch.rand(index.shape).masked_fill(~valid, 2.0)
+    scores = torch.rand(index.shape, generator=generator).masked_fill(~valid, 2.0)
     chosen = scores.argsort(dim=1)  # (B, L) random order of valid positions first
     rank = torch.arange(width)[None, :]
     chosen = torch.where(rank < keep[:, None], chosen, width).sort(dim=1).values  # in order

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import lightning as L
 import torch
@@ -11,6 +11,11 @@ from lightning.pytorch.core.mixins.hparams_mixin import _given_hyperparameters
 from torch import Tensor
 
 from eventssl.data.batch import EventBatch
+from eventssl.methods.random_state import (
+    CHECKPOINT_KEY,
+    gather_random_state,
+    restore_random_state,
+)
 from eventssl.nn.encoder import GRUEncoder
 
 
@@ -39,6 +44,7 @@ class SSLModule(L.LightningModule):
         self.save_hyperparameters(ignore=[] if _given_hyperparameters.get() else ["encoder"])
         self.encoder = encoder
         self.optimizer_factory = optimizer
+        self._random_state: dict[str, Tensor] | None = None
 
     def forward(self, batch: EventBatch) -> Tensor:
         return self.embed(batch)
@@ -93,6 +99,18 @@ class SSLModule(L.LightningModule):
         return torch.optim.Adam(
             groups, lr=self.hparams.learning_rate, weight_decay=self.hparams.weight_decay
         )
+
+    # -- resume: a run continued from a checkpoint draws the dropout masks it would have drawn --
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint[CHECKPOINT_KEY] = gather_random_state(self)
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self._random_state = checkpoint.get(CHECKPOINT_KEY)
+
+    def on_train_batch_start(self, batch: EventBatch, batch_index: int) -> None:
+        if self._random_state is not None and self.trainer.ckpt_path:  # first step of a resume
+            restore_random_state(self, self._random_state)
+            self._random_state = None
 
     def on_fit_start(self) -> None:
         datamodule = getattr(self.trainer, "datamodule", None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import torch
 from torch import Tensor, nn
 
 from eventssl.losses.contrastive import coles_margin_loss, info_nce_loss
@@ -31,6 +32,10 @@ class ContrastiveSettings:
     temperature: float = 0.01
     projection_size: int = 64
     projector_kind: Literal["mlp", "linear"] = "mlp"
+
+
+# plain settings: checkpoints holding them load with torch.load(weights_only=True)
+torch.serialization.add_safe_globals([ContrastiveSettings])
 
 
 class ContrastiveObjective(nn.Module):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import torch
 from torch import Tensor, nn
 
 from eventssl.data.batch import EventBatch
@@ -35,6 +36,10 @@ class ReconstructionSettings:
     max_length: int = 1024
     time_weight: float = 10.0
     l1_weight: float = 1e-3
+
+
+# plain settings: checkpoints holding them load with torch.load(weights_only=True)
+torch.serialization.add_safe_globals([ReconstructionSettings])
 
 
 class Reconstructor(nn.Module):
