@@ -76,3 +76,46 @@ def test_wrong_views_from_the_command_line(
     args = ["fit", "--config", str(config), f"--data.path={pendulum_dataset}", *SMALL]
     with pytest.raises(ValueError, match=r"Generative needs exactly 1 view.*data.num_views=3"):
         main([*args, "--data.num_views=3"])
+
+
+def tensorboard_tags(folder: Path) -> set[str]:
+    """Scalar tags in a folder's TensorBoard event files (TFRecord framing of `Event` protos)."""
+    from tensorboardX.proto.event_pb2 import Event
+
+    tags = set()
+    for path in folder.glob("events.out.tfevents.*"):
+        data, position = path.read_bytes(), 0
+        while position < len(data):
+            length = int.from_bytes(data[position : position + 8], "little")
+            record = data[position + 12 : position + 12 + length]  # after length + its CRC
+            tags |= {value.tag for value in Event.FromString(record).summary.value}
+            position += 12 + length + 4  # record + its CRC
+    return tags
+
+
+def test_tensorboard_logger_is_named_and_filled_like_csv(
+    pendulum_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = Path(__file__).parents[1] / "experiments" / "pendulum" / "generative.yaml"
+    logger = (
+        '{"class_path": "lightning.pytorch.loggers.TensorBoardLogger",'
+        ' "init_args": {"save_dir": "runs", "name": "pendulum"}}'
+    )
+    main(
+        [
+            "fit",
+            "--config",
+            str(config),
+            f"--data.path={pendulum_dataset}",
+            *SMALL,
+            f"--trainer.logger={logger}",
+        ]
+    )
+    run = tmp_path / "runs" / "pendulum" / "generative-seed0"
+    assert (run / "checkpoints" / "last.ckpt").is_file()
+    assert (run / "evaluation.json").is_file()
+    tags = tensorboard_tags(run)
+    assert {"train/loss", "val/loss"} <= tags
+    assert any(tag.startswith("probe/") for tag in tags), tags
+    assert any(tag.startswith("geometry/") for tag in tags), tags
