@@ -129,3 +129,21 @@ def test_streaming_datamodule_trains_and_evaluates(grouped: Path) -> None:
     assert not np.isnan(probes["train"].columns.targets["flag"][probes["train"].rows]).any()
     with pytest.raises(ValueError, match="streaming"):
         EventDataModule(str(grouped), streaming=True, bucket_by_length=True)
+
+
+def test_streaming_under_two_ddp_processes(grouped: Path) -> None:
+    """Each rank streams its row groups and both take the same number of steps (no hang)."""
+    module = EventDataModule(
+        str(grouped), batch_size=8, num_views=2, min_view_length=1, max_view_length=6,
+        streaming=True, buffer_size=32, min_length=2,
+    )  # fmt: skip
+    L.seed_everything(0)
+    encoder = GRUEncoder(categorical=TINY_SCHEMA.categorical, numerical=module.numerical,
+                         hidden_size=8)  # fmt: skip
+    trainer = L.Trainer(
+        max_epochs=2, accelerator="cpu", devices=2, strategy="ddp_fork", logger=False,
+        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+    )  # fmt: skip
+    trainer.fit(Contrastive(encoder), module)
+    assert trainer.state.finished
+    assert torch.isfinite(trainer.callback_metrics["val/loss"])
