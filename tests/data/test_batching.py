@@ -192,5 +192,7 @@ def test_collator_randomness_is_a_function_of_seed_and_batch(dataset: EventDatas
     torch.manual_seed(123)  # torch's global RNG plays no part
     torch.testing.assert_close(views(7, indices), first, rtol=0, atol=0)
     assert not torch.equal(views(8, indices), first)
+    for seed in (2**64 - 1, -(2**63)):  # torch.initial_seed() without seed_everything is large
+        assert views(seed, indices).shape[0] == 36
     reordered = views(7, indices[::-1])  # another batch (a reshuffled epoch) gets other views
     assert reordered.shape != first.shape or not torch.equal(reordered, first)

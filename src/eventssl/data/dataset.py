@@ -118,7 +118,8 @@ class EventCollator:
 
     def generator(self, indices: np.ndarray) -> torch.Generator:
         """The batch's own RNG: a function of the collator's seed and the indices, in order."""
-        key = zlib.crc32(indices.tobytes(), zlib.crc32(np.int64(self.seed).tobytes()))
+        seed = (int(self.seed) % 2**64).to_bytes(8, "little")  # any int, e.g. initial_seed()
+        key = zlib.crc32(indices.tobytes(), zlib.crc32(seed))
         return torch.Generator().manual_seed(key)
 
     def __call__(self, indices: list[int]) -> EventBatch:
