@@ -157,6 +157,9 @@ def test_cli_fit_resumes_from_last(
             main([*arguments, f"--trainer.callbacks=[{every_step}]"])
         (last,) = Path("runs").glob("*/generative-seed0/checkpoints/last.ckpt")
         final[name] = torch.load(last, weights_only=True)
+    run = tmp_path / "killed" / "runs" / "pendulum" / "generative-seed0"
+    assert (run / "metrics.1.csv").is_file()  # the history before the kill is kept
+    assert (run / "metrics.csv").is_file()
     assert final["killed"]["global_step"] == final["straight"]["global_step"] == 10  # 2 × 5
     for name, value in final["straight"]["state_dict"].items():
         torch.testing.assert_close(final["killed"]["state_dict"][name], value, rtol=0, atol=1e-6)

@@ -44,6 +44,20 @@ class EventSSLCLI(LightningCLI):
             elif self.subcommand in ("fit", None) and init_args.get("version", 0) is None:
                 # test/predict write beside their checkpoint and must not reuse its logs
                 init_args.version = run_name(config)
+                if config.get("ckpt_path"):
+                    keep_metrics(init_args)
+
+
+def keep_metrics(init_args: Namespace) -> None:
+    """A resumed run writes a fresh metrics.csv (the CSV logger deletes the old one): keep the
+    history before the resume as metrics.<n>.csv beside it."""
+    folder = Path(str(init_args.get("save_dir", "."))) / str(init_args.get("name") or "")
+    metrics = folder / str(init_args.version) / "metrics.csv"
+    if metrics.is_file():
+        number = 1
+        while (kept := metrics.with_name(f"metrics.{number}.csv")).exists():
+            number += 1
+        metrics.rename(kept)
 
 
 def dataset_name(config: Namespace) -> str:

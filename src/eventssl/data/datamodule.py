@@ -17,7 +17,7 @@ from eventssl.data.augmentations import Augmentation
 from eventssl.data.contract import read_split, split_path
 from eventssl.data.dataset import EventCollator, EventDataset
 from eventssl.data.pendulum_dataset import pendulum_schema, write_pendulum
-from eventssl.data.sampler import EpochSampler
+from eventssl.data.sampler import EpochLoader, EpochSampler
 from eventssl.data.schema import SCHEMA_FILE, DataContractError, DatasetSchema
 from eventssl.data.streaming import (
     RowGroup,
@@ -243,7 +243,8 @@ class EventDataModule(L.LightningDataModule):
         self, dataset: EventDataset, collator: EventCollator, **options: Any
     ) -> DataLoader:
         hp = self.hparams
-        return DataLoader(
+        loader = EpochLoader if isinstance(options.get("sampler"), EpochSampler) else DataLoader
+        return loader(
             dataset,
             batch_size=hp.batch_size,
             collate_fn=collator,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
-from torch.utils.data import DistributedSampler
+from torch.utils.data import DataLoader, DistributedSampler
 
 
 class EpochSampler(DistributedSampler):
@@ -77,3 +77,18 @@ class EpochSampler(DistributedSampler):
 
     def __len__(self) -> int:
         return sum(len(batch) for batch in self._batches()[self.rank :: self.num_replicas])
+
+
+class EpochLoader(DataLoader):
+    """A DataLoader over an `EpochSampler`, resumable in Lightning's sense (`state_dict`).
+
+    Its own state is the sampler's epoch; the run seed and the position inside the epoch are
+    restored earlier, through `EventDataModule.state_dict`, because the collator and the
+    sampler are built from them before Lightning hands loader states back.
+    """
+
+    def state_dict(self) -> dict[str, int]:
+        return {"epoch": self.sampler.epoch}
+
+    def load_state_dict(self, state_dict: dict[str, int]) -> None:
+        self.sampler.set_epoch(int(state_dict["epoch"]))
