@@ -88,6 +88,24 @@ def test_encoder_equals_per_sequence_and_packed_runs(batch: EventBatch) -> None:
     torch.testing.assert_close(encoder(batch), embedding)
 
 
+def test_length_buckets_give_the_same_states_and_gradients(batch: EventBatch) -> None:
+    """Running length-sorted parts separately is a speed-up only: outputs and grads agree."""
+    results = []
+    for buckets in (1, 3, 5):
+        torch.manual_seed(0)
+        encoder = GRUEncoder(CATEGORICAL, NUMERICAL, hidden_size=8, length_buckets=buckets)
+        embedding = encoder(batch)
+        (embedding * torch.arange(8.0)).sum().backward()
+        results.append((embedding.detach(), [p.grad.clone() for p in encoder.parameters()]))
+    assert len(set(batch.lengths.tolist())) > 3  # the parts really differ in width
+    for embedding, gradients in results[1:]:
+        torch.testing.assert_close(embedding, results[0][0])
+        for gradient, reference in zip(gradients, results[0][1], strict=True):
+            torch.testing.assert_close(gradient, reference)
+    with pytest.raises(ValueError, match="length_buckets"):
+        GRUEncoder(CATEGORICAL, NUMERICAL, length_buckets=0)
+
+
 def test_reconstruction_ignores_padding(batch: EventBatch) -> None:
     torch.manual_seed(0)
     encoder = GRUEncoder(CATEGORICAL, NUMERICAL, hidden_size=16)
