@@ -109,19 +109,24 @@ def test_validation_holds_out_whole_row_groups(grouped: Path) -> None:
         hold_out_row_groups(groups[:1], 0.2, seed=0)
 
 
-def test_streaming_datamodule_trains_and_evaluates(grouped: Path) -> None:
+def streaming_contrastive(folder: Path) -> tuple[EventDataModule, Contrastive]:
     module = EventDataModule(
-        str(grouped), batch_size=8, num_views=2, min_view_length=1, max_view_length=6,
+        str(folder), batch_size=8, num_views=2, min_view_length=1, max_view_length=6,
         streaming=True, buffer_size=32, min_length=2,
     )  # fmt: skip
     L.seed_everything(0)
     encoder = GRUEncoder(categorical=TINY_SCHEMA.categorical, numerical=module.numerical,
                          hidden_size=8)  # fmt: skip
+    return module, Contrastive(encoder)
+
+
+def test_streaming_datamodule_trains_and_evaluates(grouped: Path) -> None:
+    module, method = streaming_contrastive(grouped)
     trainer = L.Trainer(
         max_epochs=1, accelerator="cpu", logger=False, enable_checkpointing=False,
         enable_progress_bar=False, enable_model_summary=False,
     )  # fmt: skip
-    trainer.fit(Contrastive(encoder), module)
+    trainer.fit(method, module)
     assert torch.isfinite(trainer.callback_metrics["val/loss"])
     validation = {g.index for g in module.row_groups["val"]}
     assert validation and validation.isdisjoint({g.index for g in module.row_groups["train"]})
@@ -133,17 +138,11 @@ def test_streaming_datamodule_trains_and_evaluates(grouped: Path) -> None:
 
 def test_streaming_under_two_ddp_processes(grouped: Path) -> None:
     """Each rank streams its row groups and both take the same number of steps (no hang)."""
-    module = EventDataModule(
-        str(grouped), batch_size=8, num_views=2, min_view_length=1, max_view_length=6,
-        streaming=True, buffer_size=32, min_length=2,
-    )  # fmt: skip
-    L.seed_everything(0)
-    encoder = GRUEncoder(categorical=TINY_SCHEMA.categorical, numerical=module.numerical,
-                         hidden_size=8)  # fmt: skip
+    module, method = streaming_contrastive(grouped)
     trainer = L.Trainer(
         max_epochs=2, accelerator="cpu", devices=2, strategy="ddp_fork", logger=False,
         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
     )  # fmt: skip
-    trainer.fit(Contrastive(encoder), module)
+    trainer.fit(method, module)
     assert trainer.state.finished
     assert torch.isfinite(trainer.callback_metrics["val/loss"])

@@ -38,6 +38,18 @@ def _random_ranks(valid: Tensor, generator: torch.Generator | None) -> Tensor:
     return scores.argsort(dim=1).argsort(dim=1)  # (B, L)
 
 
+def _take(plan: ViewPlan, positions: Tensor, lengths: Tensor) -> ViewPlan:
+    """The plan restricted to `positions` (B, L') of each row, now `lengths` long."""
+    masked = None if plan.masked is None else plan.masked.gather(1, positions)
+    return ViewPlan(
+        plan.index.gather(1, positions),
+        plan.time_index.gather(1, positions),
+        lengths,
+        masked,
+        plan.generator,
+    )
+
+
 class Augmentation:
     """Base of the view augmentations; subclasses implement `__call__(plan) -> plan`."""
 
@@ -62,14 +74,7 @@ class Crop(Augmentation):
         positions = (starts[:, None] + torch.arange(width)[None, :]).clamp(
             max=plan.index.shape[1] - 1
         )  # (B, L')
-        masked = None if plan.masked is None else plan.masked.gather(1, positions)
-        return ViewPlan(
-            plan.index.gather(1, positions),
-            plan.time_index.gather(1, positions),
-            lengths,
-            masked,
-            plan.generator,
-        )
+        return _take(plan, positions, lengths)
 
 
 class Mask(Augmentation):
@@ -136,14 +141,7 @@ class Drop(Augmentation):
         # kept positions in their original order, left-aligned
         order = torch.where(chosen, torch.arange(chosen.shape[1])[None, :], chosen.shape[1])
         positions = order.sort(dim=1).values[:, :width].clamp(max=chosen.shape[1] - 1)
-        masked = None if plan.masked is None else plan.masked.gather(1, positions)
-        return ViewPlan(
-            plan.index.gather(1, positions),
-            plan.time_index.gather(1, positions),
-            keep,
-            masked,
-            plan.generator,
-        )
+        return _take(plan, positions, keep)
 
 
 def shuffle_events() -> Reorder:
