@@ -10,6 +10,7 @@ from torch.nn.utils.rnn import pack_padded_sequence
 
 from eventssl.data.batch import EventBatch
 from eventssl.nn.embedder import EventEmbedder
+from eventssl.nn.length_buckets import bucket_count, length_parts
 
 
 class GRUEncoder(nn.Module):
@@ -60,8 +61,7 @@ class GRUEncoder(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.hidden_size = hidden_size
         self.packed = packed
-        if length_buckets is not None and length_buckets < 1:
-            raise ValueError(f"length_buckets must be >= 1, got {length_buckets}")
+        bucket_count(length_buckets, torch.device("cpu"), 1)  # validates
         self.length_buckets = length_buckets
 
     def forward(self, batch: EventBatch) -> Tensor:
@@ -82,16 +82,14 @@ class GRUEncoder(nn.Module):
 
     def _padded(self, events: Tensor, lengths: Tensor) -> Tensor:
         """(B, L, E) → (B, H): the GRU on length-sorted parts, each cut to its longest row."""
-        buckets = self.length_buckets or (4 if events.device.type == "cpu" else 1)
-        buckets = min(buckets, len(lengths))
+        buckets = bucket_count(self.length_buckets, events.device, len(lengths))
         if buckets == 1:
             return _last_states(self.gru, events, lengths)
-        order = lengths.argsort()  # (B,) shortest first
-        parts = []
-        for rows in order.tensor_split(buckets):
-            width = int(lengths[rows].max())
-            parts.append(_last_states(self.gru, events[rows, :width], lengths[rows]))
-        return torch.cat(parts)[order.argsort()]  # back to batch order
+        parts, restore = length_parts(lengths, buckets)
+        states = [
+            _last_states(self.gru, events[rows, :width], lengths[rows]) for rows, width in parts
+        ]
+        return torch.cat(states)[restore]  # (B, H) in batch order
 
     def extra_repr(self) -> str:
         return f"packed={self.packed}, length_buckets={self.length_buckets}"
