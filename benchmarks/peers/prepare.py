@@ -10,6 +10,7 @@ skipped when its output exists for the same sizes (`prepared.json`).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -25,7 +26,29 @@ from eventssl.data.pendulum_dataset import write_pendulum
 from eventssl.data.prep.physionet import write_physionet
 from eventssl.data.schema import DatasetSchema
 
-PHYSIONET_RAW = REPO.parent / "shared" / "data" / "physionet2012"
+PHYSIONET_FILES = ("set-a.tar.gz", "Outcomes-a.txt")
+PHYSIONET_CANDIDATES = (
+    REPO.parent / "shared" / "data" / "physionet2012",  # shared/ beside the checkout
+    Path("/work/shared/data/physionet2012"),  # the development machine's copy
+)
+
+
+def physionet_raw() -> Path:
+    """The folder with PhysioNet 2012 `set-a.tar.gz` and `Outcomes-a.txt`.
+
+    `$EVENTSSL_PHYSIONET_RAW` if set, else the first candidate that has both files; raises
+    FileNotFoundError naming every place looked at.
+    """
+    override = os.environ.get("EVENTSSL_PHYSIONET_RAW")
+    candidates = (Path(override),) if override else PHYSIONET_CANDIDATES
+    for folder in candidates:
+        if all((folder / name).is_file() for name in PHYSIONET_FILES):
+            return folder
+    looked = ", ".join(str(folder) for folder in candidates)
+    raise FileNotFoundError(
+        f"PhysioNet 2012 raw files {' and '.join(PHYSIONET_FILES)} not found in {looked}; "
+        "set EVENTSSL_PHYSIONET_RAW to the folder that holds them, or pass --datasets pendulum"
+    )
 
 
 def _head(columns: EventColumns, count: int) -> EventColumns:
@@ -59,8 +82,8 @@ def write_contract(dataset: str, contract: Path, sizes: Sizes) -> None:
     else:
         write_physionet(
             contract,
-            PHYSIONET_RAW / "set-a.tar.gz",
-            PHYSIONET_RAW / "Outcomes-a.txt",
+            physionet_raw() / PHYSIONET_FILES[0],
+            physionet_raw() / PHYSIONET_FILES[1],
             overwrite=True,
             verbose=False,
         )
@@ -117,19 +140,34 @@ def describe(contract: Path) -> dict[str, object]:
     }
 
 
+def _wanted(sizes: Sizes) -> dict[str, object]:
+    return {"pendulum_sequences": sizes.pendulum_sequences, "subsample": sizes.subsample}
+
+
+def _prepared(folder: Path, sizes: Sizes) -> bool:
+    stamp = folder / "prepared.json"
+    done = json.loads(stamp.read_text()) if stamp.is_file() else {}
+    return done.get("sizes") == _wanted(sizes)
+
+
+def check_sources(datasets: list[str], sizes: Sizes, quick: bool) -> None:
+    """Fail before any slow step when a dataset still to be written lacks its raw files."""
+    for dataset in datasets:
+        if dataset == "physionet" and not _prepared(dataset_folder(dataset, quick), sizes):
+            physionet_raw()
+
+
 def prepare(dataset: str, config_dir: str, sizes: Sizes, quick: bool) -> Path:
     """Contract, peer formats and eventssl teacher of one dataset; returns its cache folder."""
     folder = dataset_folder(dataset, quick)
-    stamp = folder / "prepared.json"
-    wanted = {"pendulum_sequences": sizes.pendulum_sequences, "subsample": sizes.subsample}
-    done = json.loads(stamp.read_text()) if stamp.is_file() else {}
-    if done.get("sizes") != wanted:
+    if not _prepared(folder, sizes):
         print(f"[prepare] {dataset}: writing the contract folder and the peer formats", flush=True)
         write_contract(dataset, folder / "contract", sizes)
         convert(folder)
         for old in folder.glob("eventssl-teacher-*.ckpt"):
             old.unlink()
-        stamp.write_text(json.dumps({"sizes": wanted, **describe(folder / "contract")}) + "\n")
+        facts = {"sizes": _wanted(sizes), **describe(folder / "contract")}
+        (folder / "prepared.json").write_text(json.dumps(facts) + "\n")
     if not eventssl_teacher(folder, sizes.hidden_size).is_file():
         print(f"[prepare] {dataset}: one-step eventssl CoLES checkpoint (MLEM teacher)", flush=True)
         train_teacher(folder, config_dir, sizes)

@@ -13,7 +13,7 @@ import argparse
 import dataclasses
 import json
 
-from prepare import prepare
+from prepare import check_sources, prepare
 from report import LABELS, machine, markdown_table
 from settings import CACHE, DATASETS, QUICK, RESULTS, Sizes
 from setup_env import ensure_peer_venv
@@ -35,6 +35,10 @@ def main() -> None:
     sizes = dataclasses.replace(QUICK if args.quick else Sizes(), steps=args.steps, warmup=1)
     if args.batch_size:
         sizes = dataclasses.replace(sizes, batch_size=args.batch_size)
+    try:
+        check_sources([args.dataset], sizes, args.quick)
+    except FileNotFoundError as error:
+        raise SystemExit(f"error: {error}") from None
     ensure_peer_venv()
     spec = DATASETS[args.dataset]
     folder = prepare(args.dataset, spec.config_dir, sizes, args.quick)

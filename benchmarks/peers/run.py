@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from prepare import dataset_facts, prepare
+from prepare import check_sources, dataset_facts, prepare
 from quality import quality_table, run_quality
 from report import machine, markdown_table, throughput_tables
 from settings import CACHE, DATASETS, QUICK, RESULTS, Sizes
@@ -127,6 +127,10 @@ def main() -> None:
     args.repeats = args.repeats or (1 if args.quick else 3)
     sizes = chosen_sizes(args)
     output = args.output or (CACHE / "results-quick" if args.quick else RESULTS)
+    try:
+        check_sources(args.datasets, sizes, args.quick)
+    except FileNotFoundError as error:
+        raise SystemExit(f"error: {error}") from None
     ensure_peer_venv()
     folders = {
         name: prepare(name, DATASETS[name].config_dir, sizes, args.quick) for name in args.datasets

@@ -66,6 +66,13 @@ def physionet_case(tmp_path: Path, change: str) -> tuple[Path, Path, tuple[str, 
     if change == "record id":
         replace_line(record, 2, "00:00,RecordID,1")
         return records, outcomes, (record.name, "line 2", "RecordID differs from the file name")
+    if change == "missing records":
+        missing = tmp_path / "raw" / "set-b.tar.gz"
+        return missing, outcomes, (re.escape(str(missing)), "no such file or folder")
+    if change == "not a tarball":
+        text = tmp_path / "raw" / "set-x.tar.gz"
+        text.write_text("not an archive\n")
+        return text, outcomes, (re.escape(str(text)), "neither a folder .* nor a tarball")
     if change == "outcome column":
         outcomes.write_text(outcomes.read_text().replace("In-hospital_death", "death"))
         return records, outcomes, (outcomes.name, "In-hospital_death", "missing column")
@@ -88,6 +95,8 @@ PHYSIONET_CASES = [
     "short line",
     "long line",
     "record id",
+    "missing records",
+    "not a tarball",
     "outcome column",
     "duplicate outcome",
     "outcome value",

@@ -68,6 +68,8 @@ def physionet_schema(
 
 def _record_files(source: Path) -> Iterator[tuple[str, bytes]]:
     """(name, bytes) of every `<RecordID>.txt` in a folder or a tarball, without extracting."""
+    if not source.exists():
+        raise RawDataError(f"{source}: no such file or folder (PhysioNet 2012 set records)")
     if source.is_dir():
         for path in sorted(source.glob("*.txt")):
             if not path.name.startswith("."):
