@@ -47,7 +47,7 @@ def physionet_raw() -> Path:
     looked = ", ".join(str(folder) for folder in candidates)
     raise FileNotFoundError(
         f"PhysioNet 2012 raw files {' and '.join(PHYSIONET_FILES)} not found in {looked}; "
-        "set EVENTSSL_PHYSIONET_RAW to the folder that holds them, or pass --datasets pendulum"
+        "set EVENTSSL_PHYSIONET_RAW to the folder that holds them, or run Pendulum only"
     )
 
 
@@ -80,10 +80,11 @@ def write_contract(dataset: str, contract: Path, sizes: Sizes) -> None:
     if dataset == "pendulum":
         write_pendulum(contract, num_sequences=sizes.pendulum_sequences, overwrite=True)
     else:
+        raw = physionet_raw()
         write_physionet(
             contract,
-            physionet_raw() / PHYSIONET_FILES[0],
-            physionet_raw() / PHYSIONET_FILES[1],
+            raw / PHYSIONET_FILES[0],
+            raw / PHYSIONET_FILES[1],
             overwrite=True,
             verbose=False,
         )
@@ -151,10 +152,13 @@ def _prepared(folder: Path, sizes: Sizes) -> bool:
 
 
 def check_sources(datasets: list[str], sizes: Sizes, quick: bool) -> None:
-    """Fail before any slow step when a dataset still to be written lacks its raw files."""
+    """Exit before any slow step when a dataset still to be written lacks its raw files."""
     for dataset in datasets:
         if dataset == "physionet" and not _prepared(dataset_folder(dataset, quick), sizes):
-            physionet_raw()
+            try:
+                physionet_raw()
+            except FileNotFoundError as error:
+                raise SystemExit(f"error: {error}") from None
 
 
 def prepare(dataset: str, config_dir: str, sizes: Sizes, quick: bool) -> Path:

@@ -35,10 +35,7 @@ def main() -> None:
     sizes = dataclasses.replace(QUICK if args.quick else Sizes(), steps=args.steps, warmup=1)
     if args.batch_size:
         sizes = dataclasses.replace(sizes, batch_size=args.batch_size)
-    try:
-        check_sources([args.dataset], sizes, args.quick)
-    except FileNotFoundError as error:
-        raise SystemExit(f"error: {error}") from None
+    check_sources([args.dataset], sizes, args.quick)
     ensure_peer_venv()
     spec = DATASETS[args.dataset]
     folder = prepare(args.dataset, spec.config_dir, sizes, args.quick)

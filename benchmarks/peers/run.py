@@ -127,10 +127,7 @@ def main() -> None:
     args.repeats = args.repeats or (1 if args.quick else 3)
     sizes = chosen_sizes(args)
     output = args.output or (CACHE / "results-quick" if args.quick else RESULTS)
-    try:
-        check_sources(args.datasets, sizes, args.quick)
-    except FileNotFoundError as error:
-        raise SystemExit(f"error: {error}") from None
+    check_sources(args.datasets, sizes, args.quick)
     ensure_peer_venv()
     folders = {
         name: prepare(name, DATASETS[name].config_dir, sizes, args.quick) for name in args.datasets
