@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 import lightning as L
@@ -13,6 +14,12 @@ from lightning.pytorch.loggers import WandbLogger
 from lightning.pytorch.trainer.states import TrainerFn
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 
+from eventssl.callbacks.selection import (
+    CheckpointSelection,
+    Choice,
+    Selected,
+    checkpoint_record,
+)
 from eventssl.evaluation.embeddings import embed_loader
 from eventssl.evaluation.probes import ProbeSpec
 from eventssl.evaluation.protocol import EvaluationSettings, evaluate
@@ -25,6 +32,13 @@ class Evaluation(L.Callback):
 
     Results are logged as `probe/…`, `geometry/…`, `robustness/…`, `next_event/…` and written
     to `<run folder>/evaluation.json`. Skips with a warning when nothing is labelled.
+
+    After `fit` it scores the checkpoint that `checkpoint` selects: "paper" (default) is
+    MLEM §4's choice per method — minimum `val/loss` for Generative, NaiveHybrid and MLEM, the
+    last epoch for Contrastive, the best `val/<metric>` for Supervised —, "best" the method's
+    criterion (minimum `val/loss` where the paper takes the last epoch) and "last" the weights at
+    the end of training. The chosen epoch is saved as `checkpoints/best.ckpt`;
+    `evaluation.json` records the file, its epoch and the epochs trained.
 
     Args: see `EvaluationSettings`; `every_n_epochs` also evaluates during training;
     `save_embeddings` also writes the test embeddings and targets to `embeddings_test.npz`.
@@ -43,6 +57,8 @@ class Evaluation(L.Callback):
         seed: int = 0,
         filename: str = "evaluation.json",
         save_embeddings: bool = False,
+        checkpoint: Choice = "paper",
+        split: str = "test",
     ) -> None:
         self.settings = EvaluationSettings(
             target,
@@ -53,11 +69,18 @@ class Evaluation(L.Callback):
             next_events,
             next_event_type,
             seed,
+            split,
         )
         self.every_n_epochs = every_n_epochs
         self.filename = filename
         self.save_embeddings = save_embeddings
         self.results: dict[str, float] = {}
+        self.selection = CheckpointSelection(checkpoint)
+        self.scored: Selected | None = None
+
+    def on_validation_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        if trainer.state.fn == TrainerFn.FITTING:
+            self.selection.update(trainer, module, run_folder(trainer, create=False))
 
     def on_validation_epoch_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
         epoch = trainer.current_epoch + 1
@@ -65,16 +88,36 @@ class Evaluation(L.Callback):
             self.run(trainer, module)
 
     def on_fit_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
-        self.run(trainer, module)
+        selected = self.selection.selected(trainer, module)
+        with self.selection.weights(module, selected):
+            self.run(trainer, module, selected)
 
     def on_test_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
-        self.run(trainer, module)
+        path = getattr(trainer, "ckpt_path", None)
+        current = Selected("current", "current", None, trainer.current_epoch or None)
+        self.run(trainer, module, checkpoint_record(path) if path else current)
 
-    def run(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+    @property
+    def state_key(self) -> str:
+        """Several Evaluation callbacks (one per scored checkpoint) keep separate states."""
+        return self._generate_state_key(filename=self.filename)
+
+    def state_dict(self) -> dict:
+        return self.selection.state_dict()
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self.selection.load_state_dict(state_dict)
+
+    def run(
+        self, trainer: L.Trainer, module: L.LightningModule, scored: Selected | None = None
+    ) -> None:
+        self.scored = scored or Selected("current", "current", None, trainer.current_epoch + 1)
         if not trainer.is_global_zero:
             return
         datamodule = trainer.datamodule
-        if self.settings.next_events == 0 and not datamodule.probe_datasets(self.settings.target):
+        if self.settings.next_events == 0 and not datamodule.probe_datasets(
+            self.settings.target, self.settings.split
+        ):
             rank_zero_warn("Evaluation skipped: no labelled train and test sequences for a target")
             return
         self.results = evaluate(module, datamodule, self.settings, progress=rank_zero_info)
@@ -88,7 +131,14 @@ class Evaluation(L.Callback):
         if self.save_embeddings:
             self.write_embeddings(path.parent, module, datamodule)
         width = max(map(len, self.results), default=0)
-        lines = [f"Evaluation of {type(module).__name__} (higher is better for roc_auc/accuracy):"]
+        where = (
+            f", {self.scored.criterion} checkpoint, epoch {self.scored.epoch}"
+            if self.scored
+            else ""
+        )
+        lines = [
+            f"Evaluation of {type(module).__name__}{where} (higher is better for roc_auc/accuracy):"
+        ]
         lines += [f"  {name:<{width}}  {value:.4f}" for name, value in self.results.items()]
         rank_zero_info("\n".join(lines))
 
@@ -99,6 +149,9 @@ class Evaluation(L.Callback):
             "method": type(module).__name__,
             "epoch": trainer.current_epoch,
             "global_step": trainer.global_step,
+            "epochs_trained": trainer.current_epoch,
+            "checkpoint": asdict(self.scored) if self.scored else None,
+            "split": self.settings.split,
             "target": self.settings.target or trainer.datamodule.schema.default_target,
             "results": {k: (v if math.isfinite(v) else None) for k, v in self.results.items()},
         }
@@ -117,7 +170,7 @@ class Evaluation(L.Callback):
             np.savez_compressed(folder / "embeddings_test.npz", embeddings=features, target=truth)
 
 
-def run_folder(trainer: L.Trainer) -> Path:
+def run_folder(trainer: L.Trainer, create: bool = True) -> Path:
     """The run's folder: beside the checkpoint for test/predict, else the logger's folder."""
     checkpoint = getattr(trainer, "ckpt_path", None)
     if checkpoint and trainer.state.fn in (TrainerFn.TESTING, TrainerFn.PREDICTING):
@@ -126,7 +179,8 @@ def run_folder(trainer: L.Trainer) -> Path:
     else:  # not trainer.log_dir: it broadcasts, and this runs on rank zero alone
         logged = [logger.log_dir for logger in trainer.loggers if getattr(logger, "log_dir", None)]
         folder = Path(logged[0] if logged else trainer.default_root_dir)
-    folder.mkdir(parents=True, exist_ok=True)
+    if create:
+        folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 

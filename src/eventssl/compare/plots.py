@@ -90,3 +90,45 @@ def embedding_scatter(
     figure.savefig(path, dpi=120)
     plt.close(figure)
     return path
+
+
+def training_curves(
+    folders: Mapping[str, Mapping[int, Path]], path: Path, metric: str = "val/loss"
+) -> Path | None:
+    """A logged metric per epoch (validation loss by default), one panel per row (scales
+    differ), one line per seed; a dot marks the epoch whose checkpoint was scored."""
+    import json
+
+    from eventssl.compare.history import validation_curve
+
+    panels = {
+        name: {seed: validation_curve(folder, metric) for seed, folder in by_seed.items()}
+        for name, by_seed in folders.items()
+    }
+    panels = {name: curves for name, curves in panels.items() if any(curves.values())}
+    if not panels:
+        return None
+    columns = min(len(panels), 3)
+    rows = -(-len(panels) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.2 * rows), squeeze=False)
+    for axis, (name, curves) in zip(axes.flat, panels.items(), strict=False):
+        for seed, curve in curves.items():
+            if not curve:
+                continue
+            epochs, values = zip(*curve, strict=True)
+            (line,) = axis.plot(epochs, values, label=f"seed {seed}")
+            record = json.loads((folders[name][seed] / "evaluation.json").read_text())
+            scored = (record.get("checkpoint") or {}).get("epoch")
+            if scored in epochs:
+                axis.plot([scored], [values[epochs.index(scored)]], "o", color=line.get_color())
+        axis.set_title(name, fontsize=9)
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(metric)
+        axis.legend(fontsize=7)
+    for axis in list(axes.flat)[len(panels) :]:
+        axis.set_visible(False)
+    figure.suptitle(f"{metric} per epoch (dot: scored checkpoint)", fontsize=10)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path

@@ -55,10 +55,35 @@ def markdown_table(rows: Sequence[dict], metrics: Sequence[str], methods: Sequen
 
 
 def write_report(
-    folder: Path, runs: Runs, command: str, seeds: Sequence[int], notes: str = ""
+    folder: Path,
+    runs: Runs,
+    command: str,
+    seeds: Sequence[int],
+    notes: str = "",
+    details: Sequence[dict] = (),
 ) -> dict[str, Path]:
-    """Write results.json, results.csv and results.md into `folder`; return their paths."""
-    return write_rows(folder, aggregate(runs), list(runs), command, seeds, notes)
+    """Write results.json, results.csv and results.md into `folder`; return their paths.
+    `details` (one record per run, see `compare.history.run_details`) become the "Runs" table."""
+    return write_rows(folder, aggregate(runs), list(runs), command, seeds, notes, details)
+
+
+def runs_table(details: Sequence[dict]) -> str:
+    """Epochs trained and the scored checkpoint of every run."""
+    lines = [
+        "| method | seed | epochs trained | scored checkpoint | its epoch | lowest val/loss at |",
+        "|---|---|---|---|---|---|",
+    ]
+    for record in details:
+        cells = [
+            record["method"],
+            record["seed"],
+            record["epochs_trained"],
+            f"{record['checkpoint']} ({record['checkpoint_file']})",
+            record["checkpoint_epoch"],
+            record["lowest_val_loss_epoch"],
+        ]
+        lines.append("| " + " | ".join("–" if c is None else str(c) for c in cells) + " |")
+    return "\n".join(lines)
 
 
 def write_rows(
@@ -68,6 +93,7 @@ def write_rows(
     command: str,
     seeds: Sequence[int],
     notes: str = "",
+    details: Sequence[dict] = (),
 ) -> dict[str, Path]:
     """The files of `write_report` from aggregated rows (also to re-render a results.json)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -77,7 +103,11 @@ def write_rows(
         "md": folder / "results.md",
     }
     paths["json"].write_text(
-        json.dumps({"command": command, "seeds": list(seeds), "results": rows}, indent=2) + "\n"
+        json.dumps(
+            {"command": command, "seeds": list(seeds), "results": rows, "runs": list(details)},
+            indent=2,
+        )
+        + "\n"
     )
     with paths["csv"].open("w", newline="") as handle:
         writer = csv.writer(handle)
@@ -117,6 +147,8 @@ def write_rows(
     for title, metrics in sections:
         if metrics:
             text += [f"## {title}", "", markdown_table(rows, metrics, methods), ""]
+    if details:
+        text += ["## Runs", "", runs_table(details), ""]
     text += ["Every metric of every run is in results.json / results.csv.", ""]
     paths["md"].write_text("\n".join(text))
     return paths

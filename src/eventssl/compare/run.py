@@ -1,8 +1,12 @@
 """`eventssl compare --config FILE`: train every method for several seeds, evaluate, report.
 
-The contrastive teacher of each seed is trained first and reused by MLEM of the same seed.
-Every run goes through `eventssl fit` with the method's own config plus the comparison's
-overrides, so a comparison is exactly reproducible from its config.
+Rows are methods (`<configs>/<method>.yaml`) or named variants of them. The contrastive teacher
+is trained first and reused by MLEM: the teacher of the same seed (`teacher: per_seed`, default)
+or the first seed's for every seed (`teacher: shared`, the paper's practice). Each run is scored
+on the checkpoint `checkpoint` selects (the paper's per method by default) and may stop early
+when `val/loss` stops improving (`patience`). Every run goes through `eventssl fit` with the
+method's own config plus the comparison's overrides, so a comparison is exactly reproducible
+from its config.
 """
 
 from __future__ import annotations
@@ -14,88 +18,87 @@ import time
 from pathlib import Path
 
 import numpy as np
-from jsonargparse import ActionConfigFile, ArgumentParser
 
 from eventssl.callbacks.evaluation import read_results
-from eventssl.compare.plots import embedding_scatter, metric_bars, robustness_curves
+from eventssl.compare.history import run_details
+from eventssl.compare.plots import (
+    embedding_scatter,
+    metric_bars,
+    robustness_curves,
+    training_curves,
+)
 from eventssl.compare.report import aggregate, write_report
-
-TEACHER = "contrastive"
-
-
-def parser() -> ArgumentParser:
-    parser = ArgumentParser(prog="eventssl compare", description=__doc__)
-    parser.add_argument("--config", action=ActionConfigFile)
-    parser.add_argument("--configs", type=str, required=True, help="folder of <method>.yaml")
-    parser.add_argument(
-        "--methods",
-        type=list[str],
-        default=["contrastive", "generative", "naive_hybrid", "mlem", "supervised"],
-    )
-    parser.add_argument("--seeds", type=list[int], default=[0, 1, 2])
-    parser.add_argument("--output", type=str, required=True, help="folder for runs and results")
-    parser.add_argument("--overrides", type=list[str], default=[], help="eventssl fit arguments")
-    parser.add_argument(
-        "--method_overrides",
-        type=dict[str, list[str]],
-        default={},
-        help="extra eventssl fit arguments per method, e.g. decoder sizes",
-    )
-    parser.add_argument("--evaluation", type=dict, default={}, help="Evaluation callback args")
-    parser.add_argument(
-        "--finetune_budgets",
-        type=list[int | None],
-        default=[],
-        help="label budgets (null = all labels): fine-tune every SSL encoder with Supervised "
-        "on the first N labelled sequences, next to Supervised from scratch (MLEM §5.3)",
-    )
-    parser.add_argument("--rerun", type=bool, default=False, help="retrain finished runs")
-    parser.add_argument(
-        "--wandb",
-        type=bool,
-        default=False,
-        help="also log every run to Weights & Biases (offline unless configured), grouped by "
-        "dataset, named <method>-seed<seed>, job type = method; plots logged at the end",
-    )
-    return parser
+from eventssl.compare.rows import MLEM, Row, comparison_rows
+from eventssl.compare.settings import check_settings, parser
 
 
 def main(argv: list[str] | None = None) -> None:
-    arguments = parser().parse_args(argv)
+    arguments = parser(__doc__).parse_args(argv)
     command = "eventssl compare " + shlex.join(argv if argv is not None else sys.argv[1:])
+    check_settings(arguments)
     output = Path(arguments.output)
-    methods = list(arguments.methods)
-    if "mlem" in methods and TEACHER not in methods:
-        methods.insert(0, TEACHER)
-    order = sorted(methods, key=lambda name: name != TEACHER)  # the teacher first
-    total = len(order) * len(arguments.seeds)
-    runs: dict[str, dict[int, dict[str, float]]] = {method: {} for method in methods}
+    rows = comparison_rows(
+        arguments.methods, arguments.variants, Path(arguments.configs), arguments.method_overrides
+    )
+    by_name = {row.name: row for row in rows}
+    total = len(rows) * len(arguments.seeds)
+    runs: dict[str, dict[int, dict[str, float]]] = {row.name: {} for row in rows}
+    folders: dict[str, dict[int, Path]] = {row.name: {} for row in rows}
     done = 0
     for seed in arguments.seeds:
-        for method in order:
+        for row in rows:
             done += 1
             started = time.perf_counter()
-            print(f"[{done}/{total}] {method}, seed {seed}", flush=True)
-            folder = run_folder(output, method, seed)
+            print(f"[{done}/{total}] {row.name}, seed {seed}", flush=True)
+            folder = run_folder(output, row.run_name(seed))
             if arguments.rerun or folder is None or not (folder / "evaluation.json").is_file():
-                fit(arguments, method, seed, output)
-                folder = run_folder(output, method, seed)
+                extra = []
+                if row.method == MLEM:
+                    source = teacher(arguments, by_name[row.teacher], seed, output)
+                    extra.append(f"--model.init_args.teacher_ckpt={source}")
+                fit(
+                    arguments,
+                    row.method,
+                    seed,
+                    output,
+                    [*row.overrides, *extra],
+                    row.run_name(seed),
+                )
+                folder = run_folder(output, row.run_name(seed))
             if folder is None or not (folder / "evaluation.json").is_file():
-                raise RuntimeError(f"{method} seed {seed} wrote no evaluation.json under {output}")
-            runs[method][seed] = read_results(folder / "evaluation.json")
+                raise RuntimeError(
+                    f"{row.name} seed {seed} wrote no evaluation.json under {output}"
+                )
+            runs[row.name][seed] = read_results(folder / "evaluation.json")
+            folders[row.name][seed] = folder
+            for choice in arguments.also_score:
+                label = f"{row.name} ({choice})"
+                path = folder / f"evaluation-{choice}.json"
+                if path.is_file():
+                    runs.setdefault(label, {})[seed] = read_results(path)
             print(
-                f"[{done}/{total}] {method}, seed {seed}: done in "
+                f"[{done}/{total}] {row.name}, seed {seed}: done in "
                 f"{time.perf_counter() - started:.0f} s",
                 flush=True,
             )
         for budget in arguments.finetune_budgets:
-            for source in [m for m in order if m != "supervised"] + [None]:
-                label = finetune_label(source, budget)
+            for source in [row for row in rows if row.method != "supervised"] + [None]:
+                label = finetune_label(source and source.name, budget)
                 print(f"fine-tuning: {label}, seed {seed}", flush=True)
                 runs.setdefault(label, {})[seed] = finetune(arguments, source, budget, seed, output)
-    report(output, runs, list(runs), command, arguments.seeds)
+    report(output, runs, folders, command, arguments)
     if arguments.wandb:
         log_comparison(output, Path(arguments.configs).name)
+
+
+def teacher(arguments, row: Row, seed: int, output: Path) -> Path:
+    """The last checkpoint of the contrastive run an MLEM run of `seed` aligns to."""
+    teacher_seed = arguments.seeds[0] if arguments.teacher == "shared" else seed
+    folder = run_folder(output, row.run_name(teacher_seed))
+    checkpoint = folder / "checkpoints" / "last.ckpt" if folder else None
+    if checkpoint is None or not checkpoint.is_file():
+        raise RuntimeError(f"no contrastive teacher {row.run_name(teacher_seed)} under {output}")
+    return checkpoint
 
 
 def finetune_label(source: str | None, budget: int | None) -> str:
@@ -104,27 +107,37 @@ def finetune_label(source: str | None, budget: int | None) -> str:
 
 
 def finetune(
-    arguments, source: str | None, budget: int | None, seed: int, output: Path
+    arguments, source: Row | None, budget: int | None, seed: int, output: Path
 ) -> dict[str, float]:
-    """Supervised from `source`'s encoder (or from scratch) on the first `budget` labels."""
-    version = f"finetune-{source or 'scratch'}-{budget or 'all'}-seed{seed}"
-    found = sorted((output / "runs").glob(f"*/{version}/evaluation.json"))
-    if arguments.rerun or not found:
-        extra = []
+    """Supervised from the scored checkpoint of `source` (or from scratch) on the first
+    `budget` labels."""
+    version = f"finetune-{source.name if source else 'scratch'}-{budget or 'all'}-seed{seed}"
+    folder = run_folder(output, version)
+    if arguments.rerun or folder is None or not (folder / "evaluation.json").is_file():
+        extra = list(arguments.method_overrides.get("supervised", []))
         if budget is not None:
             extra.append(f"--data.labelled_limit={budget}")
         if source is not None:
-            checkpoint = run_folder(output, source, seed) / "checkpoints" / "last.ckpt"
-            extra.append(f"--model.init_args.pretrained_ckpt={checkpoint}")
+            extra.append(
+                f"--model.init_args.pretrained_ckpt={scored_checkpoint(output, source, seed)}"
+            )
         fit(arguments, "supervised", seed, output, extra, version)
-        found = sorted((output / "runs").glob(f"*/{version}/evaluation.json"))
-    results = read_results(found[0])
+        folder = run_folder(output, version)
+    results = read_results(folder / "evaluation.json")
     return {k: v for k, v in results.items() if k.startswith("supervised/")}
 
 
-def run_folder(output: Path, method: str, seed: int) -> Path | None:
-    """runs/<dataset>/<method>-seed<seed>, named by `eventssl.cli.run_name`."""
-    found = sorted((output / "runs").glob(f"*/{method.replace('_', '')}-seed{seed}"))
+def scored_checkpoint(output: Path, row: Row, seed: int) -> Path:
+    """The checkpoint the evaluation of a finished run scored (its last one if not recorded)."""
+    folder = run_folder(output, row.run_name(seed))
+    record = json.loads((folder / "evaluation.json").read_text())
+    scored = (record.get("checkpoint") or {}).get("file")
+    return Path(scored) if scored else folder / "checkpoints" / "last.ckpt"
+
+
+def run_folder(output: Path, name: str) -> Path | None:
+    """output/runs/<dataset>/<name>, the CSV logger's folder of the run `name`."""
+    found = sorted((output / "runs").glob(f"*/{name}"))
     return found[0] if found else None
 
 
@@ -133,13 +146,17 @@ def fit(
     method: str,
     seed: int,
     output: Path,
-    extra: list[str] | None = None,
-    version: str | None = None,
+    extra: list[str],
+    version: str,
 ) -> None:
-    """One `eventssl fit` of `method`: CSV logs in output/runs/<dataset>/<run> (+ W&B)."""
+    """One `eventssl fit` of `method`: CSV logs in output/runs/<dataset>/<version> (+ W&B)."""
     from eventssl.cli import main as eventssl
 
-    evaluation = {"save_embeddings": True, **arguments.evaluation}
+    evaluation = {
+        "save_embeddings": True,
+        "checkpoint": arguments.checkpoint,
+        **arguments.evaluation,
+    }
     callbacks = [
         {
             "class_path": "lightning.pytorch.callbacks.ModelCheckpoint",
@@ -147,6 +164,16 @@ def fit(
         },
         {"class_path": "eventssl.callbacks.Evaluation", "init_args": evaluation},
     ]
+    for choice in arguments.also_score:
+        also = {**evaluation, "checkpoint": choice, "filename": f"evaluation-{choice}.json"}
+        callbacks.append({"class_path": "eventssl.callbacks.Evaluation", "init_args": also})
+    if arguments.patience is not None:
+        callbacks.append(
+            {
+                "class_path": "lightning.pytorch.callbacks.EarlyStopping",
+                "init_args": {"monitor": "val/loss", "mode": "min", "patience": arguments.patience},
+            }
+        )
     dataset = Path(arguments.configs).name
     loggers = [
         {
@@ -171,36 +198,53 @@ def fit(
         "--config",
         str(Path(arguments.configs) / f"{method}.yaml"),
         *arguments.overrides,
-        *arguments.method_overrides.get(method, []),
+        *extra,
         f"--seed_everything={seed}",
         f"--trainer.logger={json.dumps(loggers)}",
         f"--trainer.callbacks={json.dumps(callbacks)}",
     ]
-    if method == "mlem":
-        teacher = run_folder(output, TEACHER, seed)
-        if teacher is None:
-            raise RuntimeError(f"no contrastive teacher for seed {seed} under {output}")
-        args.append(f"--model.init_args.teacher_ckpt={teacher / 'checkpoints' / 'last.ckpt'}")
-    eventssl([*args, *(extra or [])])
+    eventssl(args)
     if arguments.wandb:
         import wandb
 
         wandb.finish()  # close this run before the next one starts in the same process
 
 
-def report(output: Path, runs: dict, methods: list[str], command: str, seeds: list[int]) -> None:
-    paths = write_report(output, runs, command, seeds)
+def report(
+    output: Path, runs: dict, folders: dict[str, dict[int, Path]], command: str, arguments
+) -> None:
+    details = run_details(folders)
+    shared = f"the seed-{arguments.seeds[0]} teacher, shared by every seed"
+    teachers = (
+        f"MLEM teachers: {'one per seed' if arguments.teacher == 'per_seed' else shared} "
+        "(the contrastive run's last checkpoint)."
+    )
+    stopping = (
+        f"Early stopping: after {arguments.patience} validations without a lower val/loss."
+        if arguments.patience is not None
+        else "No early stopping: every run trains trainer.max_epochs."
+    )
+    split = arguments.evaluation.get("split", "test")
+    notes = (
+        f"Scored checkpoint: {arguments.checkpoint}. Probes scored on the {split} split. "
+        f"{stopping} {teachers}"
+    )
+    paths = write_report(output, runs, command, arguments.seeds, notes, details)
     rows = aggregate(runs)
-    metric_bars(rows, methods, output / "probes.png")
-    robustness_curves(rows, methods, output / "robustness.png")
+    names = list(runs)
+    metric_bars(rows, names, output / "probes.png")
+    robustness_curves(rows, names, output / "robustness.png")
+    for number, metric in enumerate(arguments.curves):
+        name = "curves.png" if number == 0 else f"curves_{metric.replace('/', '_')}.png"
+        training_curves(folders, output / name, metric)
     scatter = {}
     target = "target"
-    for method in methods:
-        folder = run_folder(output, method, seeds[0])
+    for name, by_seed in folders.items():
+        folder = by_seed.get(arguments.seeds[0])
         saved = folder / "embeddings_test.npz" if folder else None
         if saved and saved.is_file():
             data = np.load(saved)
-            scatter[method] = (data["embeddings"], data["target"])
+            scatter[name] = (data["embeddings"], data["target"])
             target = json.loads((folder / "evaluation.json").read_text())["target"]
     if scatter:
         embedding_scatter(scatter, target, output / "embeddings.png")

@@ -324,19 +324,33 @@ class EventDataModule(L.LightningDataModule):
     def predict_splits(self) -> list[str]:
         return ["test"] if self.hparams.streaming else ["train_all", "val", "test"]
 
-    def probe_datasets(self, target: str | None = None) -> dict[str, EventDataset]:
-        """The labelled rows of the train split and of test, for probes on `target`."""
+    def probe_datasets(
+        self, target: str | None = None, scored: str = "test"
+    ) -> dict[str, EventDataset]:
+        """The labelled rows of the probe's train and scored splits for `target`: train (with
+        val) and test by default; train (without val) and val for `scored="val"`, the split
+        on which settings are chosen."""
         target = target or self.schema.default_target
         if target is None or target not in self.schema.targets:
             return {}
         self.setup(None)
         datasets = {}
-        for split, source in (("train", "train_all"), ("test", "test")):
+        for split, source in self.probe_sources(scored):
             dataset = self.datasets[source]
             labelled = ~np.isnan(dataset.columns.targets[target][dataset.rows])
             if labelled.any():
                 datasets[split] = dataset.subset(np.flatnonzero(labelled))
         return datasets
+
+    def probe_sources(self, scored: str = "test") -> tuple[tuple[str, str], ...]:
+        """(probe split, dataset) pairs: where probes are fitted and where they are scored."""
+        if scored == "test":
+            return (("train", "train_all"), ("test", "test"))
+        if scored != "val":
+            raise ValueError(f"evaluation split must be 'test' or 'val', got {scored!r}")
+        if self.hparams.streaming:
+            raise ValueError("scoring probes on the val split needs data.streaming=false")
+        return (("train", "train"), ("test", "val"))
 
     def evaluation_loader(
         self,

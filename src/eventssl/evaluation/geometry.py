@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import warnings
+from types import ModuleType
+
 import numpy as np
-import skdim
+
+
+def scikit_dimension() -> ModuleType:
+    """scikit-dimension, imported without its side effect: its import calls
+    `warnings.filterwarnings("ignore")`, which would silence every warning of the process."""
+    with warnings.catch_warnings():  # restores the filters on exit
+        import skdim
+    return skdim
 
 
 def subsample(embeddings: np.ndarray, max_rows: int = 50_000, seed: int = 0) -> np.ndarray:
@@ -24,6 +34,7 @@ def intrinsic_dimension(embeddings: np.ndarray, estimator: str = "TwoNN") -> flo
     """Global intrinsic dimension by scikit-dimension's TwoNN (Facco et al. 2017) or MLE."""
     data = embeddings.astype(np.float64)
     data = data[np.unique(data, axis=0, return_index=True)[1]]  # TwoNN needs distinct points
+    skdim = scikit_dimension()
     if estimator == "TwoNN":
         return float(skdim.id.TwoNN().fit(data).dimension_)
     if estimator == "MLE":

@@ -31,6 +31,9 @@ class EvaluationSettings:
         next_events: k > 0 hides the last k events and probes their Δt (and type).
         next_event_type: categorical field probed as the event type (default: the first).
         seed: seed of the perturbations and subsamples.
+        split: "test" scores the probes on the test split (fitted on train + val); "val"
+            scores them on the validation split (fitted on train alone), for choosing settings
+            without looking at test.
     """
 
     target: str | None = None
@@ -41,6 +44,7 @@ class EvaluationSettings:
     next_events: int = 0
     next_event_type: str | None = None
     seed: int = 0
+    split: str = "test"
 
 
 def evaluate(
@@ -53,7 +57,7 @@ def evaluate(
     settings = settings or EvaluationSettings()
     schema = datamodule.schema
     target = settings.target or schema.default_target
-    datasets = datamodule.probe_datasets(target)
+    datasets = datamodule.probe_datasets(target, settings.split)
     results: dict[str, float] = {}
     if set(datasets) == {"train", "test"}:
         spec = schema.targets[target]
@@ -106,7 +110,7 @@ def _next_event_results(
     type_field = settings.next_event_type or next(iter(datamodule.schema.categorical), None)
     datamodule.setup(None)
     embedded, targets = {}, {}
-    for split, source in (("train", "train_all"), ("test", "test")):
+    for split, source in datamodule.probe_sources(settings.split):
         dataset = datamodule.datasets[source]
         dataset = dataset.subset(next_event_rows(dataset, count))
         loader = datamodule.evaluation_loader(dataset, cut_last=count)

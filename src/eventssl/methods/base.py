@@ -88,6 +88,11 @@ class SSLModule(L.LightningModule):
         )
         return losses["loss"]
 
+    def selection_metric(self) -> tuple[str, str] | None:
+        """The logged metric and mode ("min" | "max") whose best epoch the paper evaluates
+        (MLEM §4, "Checkpoint"); None means the last epoch. Default: minimum `val/loss`."""
+        return ("val/loss", "min")
+
     def parameter_groups(self) -> list[dict]:
         """Trainable parameters as optimizer groups; a method may give some their own settings."""
         return [{"params": [p for p in self.parameters() if p.requires_grad]}]

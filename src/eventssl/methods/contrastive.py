@@ -33,5 +33,9 @@ class Contrastive(SSLModule):
         super().__init__(encoder, learning_rate, weight_decay, optimizer)
         self.contrastive = ContrastiveObjective(encoder.hidden_size, contrastive)
 
+    def selection_metric(self) -> None:
+        """The paper evaluates the contrastive model's last epoch (MLEM §3.4)."""
+        return None
+
     def compute_losses(self, batch: EventBatch) -> dict[str, Tensor]:
         return {"loss": self.contrastive(self.encoder(batch), batch.seq_ids)}

@@ -10,6 +10,7 @@ from lightning.pytorch.cli import OptimizerCallable
 from torch import Tensor
 
 from eventssl.data.batch import EventBatch
+from eventssl.evaluation.geometry import anisotropy
 from eventssl.losses.distributed import gather
 from eventssl.losses.siglip import SigmoidAlignment
 from eventssl.methods.base import SSLModule
@@ -52,6 +53,7 @@ class MLEM(SSLModule):
         self.teacher = load_teacher(teacher_ckpt, encoder)
         self.reconstructor = Reconstructor(encoder, reconstruction)
         self.alignment = SigmoidAlignment(temperature, bias, normalize)
+        self.validation_embeddings: list[Tensor] | None = None
 
     def train(self, mode: bool = True) -> MLEM:
         super().train(mode)
@@ -84,7 +86,20 @@ class MLEM(SSLModule):
                 unmatched = (cosine.sum() - matched.sum()) / (len(cosine) ** 2 - len(cosine))
                 losses["cosine_unmatched"] = unmatched
             losses["temperature"] = self.alignment.log_temperature.exp().detach()
+            losses["bias"] = self.alignment.bias.detach()
+        if self.validation_embeddings is not None:
+            self.validation_embeddings.append(student.detach().cpu())
         return losses
+
+    def on_validation_epoch_start(self) -> None:
+        self.validation_embeddings = []
+
+    def on_validation_epoch_end(self) -> None:
+        """Logs `val/anisotropy` of the student's validation embeddings (MLEM §5.6)."""
+        embeddings, self.validation_embeddings = self.validation_embeddings, None
+        if embeddings:
+            value = anisotropy(torch.cat(embeddings).double().numpy())
+            self.log("val/anisotropy", value, sync_dist=True)
 
 
 def load_teacher(path: str | Path, student: GRUEncoder) -> GRUEncoder:

@@ -7,6 +7,8 @@ from typing import Literal
 import torch.nn.functional as F
 from lightning.pytorch.cli import OptimizerCallable
 from torch import Tensor, nn
+from torchmetrics import MeanSquaredError, Metric
+from torchmetrics.classification import MulticlassAccuracy, MulticlassAUROC
 
 from eventssl.data.batch import EventBatch
 from eventssl.methods.base import SSLModule
@@ -39,12 +41,15 @@ class Supervised(SSLModule):
     ) -> None:
         super().__init__(encoder, learning_rate, weight_decay, optimizer)
         self.head: nn.Module | None = None
+        self.validation_metric: Metric | None = None
         if task is not None and num_outputs is not None:
             self.head = nn.Linear(encoder.hidden_size, num_outputs)
 
     def setup(self, stage: str) -> None:
         if self.head is None:
             self._build_head()
+        if self.validation_metric is None:
+            self.validation_metric = self._build_metric()
         if stage == "fit" and self.hparams.pretrained_ckpt:
             self._load_pretrained(self.hparams.pretrained_ckpt)
 
@@ -82,6 +87,42 @@ class Supervised(SSLModule):
             num_outputs=self.hparams.num_outputs or (spec.num_classes or 1),
         )
         self.head = nn.Linear(self.encoder.hidden_size, self.hparams.num_outputs)
+
+    def _metric_name(self) -> str:
+        datamodule = getattr(self.trainer, "datamodule", None) if self._trainer else None
+        schema = getattr(datamodule, "schema", None)
+        if schema is not None and self.hparams.target in schema.targets:
+            return schema.targets[self.hparams.target].metric
+        return "mse" if self.hparams.task == "regression" else "roc_auc"
+
+    def _build_metric(self) -> Metric:
+        """The schema's metric of the target on the validation split, logged as `val/<metric>`."""
+        name = self._metric_name()
+        if name == "mse":
+            return MeanSquaredError()
+        classes = max(int(self.hparams.num_outputs), 2)
+        if name == "accuracy":
+            return MulticlassAccuracy(num_classes=classes, average="micro")
+        return MulticlassAUROC(num_classes=classes, average="macro")
+
+    def selection_metric(self) -> tuple[str, str]:
+        """The paper evaluates the supervised model's best validation metric (MLEM §3.7)."""
+        name = self._metric_name()
+        return (f"val/{name}", "min" if name == "mse" else "max")
+
+    def validation_step(self, batch: EventBatch, batch_index: int) -> Tensor:
+        loss = super().validation_step(batch, batch_index)
+        target = batch.targets[self.hparams.target]  # (B,) NaN = unlabelled
+        labelled = ~target.isnan()
+        if labelled.any():
+            predicted = self.predict_target(batch)[labelled]
+            if self.hparams.task == "regression":
+                self.validation_metric.update(predicted, target[labelled])
+            else:
+                self.validation_metric.update(predicted, target[labelled].long())
+            name = self.selection_metric()[0]
+            self.log(name, self.validation_metric, on_epoch=True, batch_size=int(labelled.sum()))
+        return loss
 
     def predict_target(self, batch: EventBatch) -> Tensor:
         """Predicted values (B,) for regression, class probabilities (B, C) otherwise."""
