@@ -87,9 +87,11 @@ def test_fit_evaluate_and_predict(pendulum_dataset: Path, tmp_path: Path) -> Non
 def test_evaluation_skips_without_labels(tmp_path: Path) -> None:
     unlabelled = tiny_columns(40, seed=0)
     unlabelled.targets["flag"][:] = np.nan
+    test = tiny_columns(40, seed=1, first_id=1000)  # other sequences: splits never share ids
+    test.targets["flag"][:] = np.nan
     write_dataset(
         tmp_path / "data",
-        {"train": columns_to_table(unlabelled), "test": columns_to_table(unlabelled)},
+        {"train": columns_to_table(unlabelled), "test": columns_to_table(test)},
         TINY_SCHEMA,
     )
     encoder = GRUEncoder(TINY_SCHEMA.categorical, {"amount": {"mean": 1, "std": 2}}, hidden_size=8)

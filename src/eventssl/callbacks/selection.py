@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import lightning as L
-import torch
+
+from eventssl.methods.checkpoint import read_checkpoint
 
 Choice = Literal["paper", "best", "last"]
 CHOICES = ("paper", "best", "last")
@@ -117,17 +118,3 @@ def checkpoint_record(path: str | Path) -> Selected:
     """A checkpoint given on the command line (`eventssl evaluate --ckpt_path …`)."""
     epoch = read_checkpoint(path).get("epoch")
     return Selected("given", "given", str(path), None if epoch is None else int(epoch) + 1)
-
-
-def read_checkpoint(path: str | Path) -> dict[str, Any]:
-    """A checkpoint's contents, with an error naming the file when it cannot be read."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint {path} does not exist")
-    try:
-        return torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as error:  # truncated or not a checkpoint: torch's message omits the file
-        raise ValueError(
-            f"checkpoint {path} cannot be read ({type(error).__name__}: {error}); the file is "
-            "truncated or not a torch checkpoint"
-        ) from error

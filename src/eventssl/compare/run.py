@@ -30,6 +30,7 @@ from eventssl.compare.plots import (
 from eventssl.compare.report import aggregate, write_report
 from eventssl.compare.rows import MLEM, Row, comparison_rows
 from eventssl.compare.settings import check_settings, parser
+from eventssl.runs import archive, holds_run
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -52,6 +53,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"[{done}/{total}] {row.name}, seed {seed}", flush=True)
             folder = run_folder(output, row.run_name(seed))
             if arguments.rerun or folder is None or not (folder / "evaluation.json").is_file():
+                set_aside(folder)
                 extra = []
                 if row.method == MLEM:
                     source = teacher(arguments, by_name[row.teacher], seed, output)
@@ -114,6 +116,7 @@ def finetune(
     version = f"finetune-{source.name if source else 'scratch'}-{budget or 'all'}-seed{seed}"
     folder = run_folder(output, version)
     if arguments.rerun or folder is None or not (folder / "evaluation.json").is_file():
+        set_aside(folder)
         extra = list(arguments.method_overrides.get("supervised", []))
         if budget is not None:
             extra.append(f"--data.labelled_limit={budget}")
@@ -133,6 +136,12 @@ def scored_checkpoint(output: Path, row: Row, seed: int) -> Path:
     record = json.loads((folder / "evaluation.json").read_text())
     scored = (record.get("checkpoint") or {}).get("file")
     return Path(scored) if scored else folder / "checkpoints" / "last.ckpt"
+
+
+def set_aside(folder: Path | None) -> None:
+    """Before a run is trained (again) in `folder`: archive a run it holds, whole."""
+    if folder is not None and holds_run(folder):
+        print(f"archived the earlier run to {archive(folder)}", flush=True)
 
 
 def run_folder(output: Path, name: str) -> Path | None:
@@ -160,7 +169,7 @@ def fit(
     callbacks = [
         {
             "class_path": "lightning.pytorch.callbacks.ModelCheckpoint",
-            "init_args": {"save_last": True},
+            "init_args": {"save_last": True, "enable_version_counter": False},
         },
         {"class_path": "eventssl.callbacks.Evaluation", "init_args": evaluation},
     ]

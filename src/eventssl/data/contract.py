@@ -105,16 +105,28 @@ def validate_dataset(folder: str | Path) -> DatasetSchema:
     for required in ("train", "test"):
         if required not in present:
             raise DataContractError(f"{split_path(folder, required)}: missing split file")
-    seen: dict[object, str] = {}
-    for split in present:
-        for seq_id in read_split(folder, split, schema).seq_ids.tolist():
-            if seq_id in seen:
+    check_disjoint(folder, {split: read_split(folder, split, schema).seq_ids for split in present})
+    return schema
+
+
+def check_disjoint(folder: str | Path, seq_ids: dict[str, np.ndarray]) -> None:
+    """Refuse a seq_id present in two splits (a leak between train, val and test).
+
+    Raises:
+        DataContractError: naming the later split's file, the seq_id and the earlier split.
+    """
+    earlier: list[tuple[str, np.ndarray]] = []
+    for split, ids in seq_ids.items():
+        ids = np.asarray(ids)
+        for other, previous in earlier:
+            shared = np.isin(ids, previous)
+            if shared.any():
+                seq_id = ids[np.flatnonzero(shared)[0]].item()
                 raise DataContractError(
                     f"{split_path(folder, split)}: seq_id {seq_id!r} also appears in "
-                    f"{seen[seq_id]}.parquet"
+                    f"{other}.parquet"
                 )
-            seen[seq_id] = split
-    return schema
+        earlier.append((split, ids))
 
 
 def columns_to_table(columns: EventColumns) -> pa.Table:

@@ -9,12 +9,13 @@ from typing import Any
 
 import lightning as L
 import numpy as np
+import pyarrow.parquet as pq
 import torch
 from lightning.pytorch.utilities import rank_zero_info
 from torch.utils.data import DataLoader
 
 from eventssl.data.augmentations import Augmentation
-from eventssl.data.contract import read_split, split_path
+from eventssl.data.contract import SPLITS, check_disjoint, read_split, split_path
 from eventssl.data.dataset import EventCollator, EventDataset
 from eventssl.data.pendulum_dataset import pendulum_schema, write_pendulum
 from eventssl.data.sampler import EpochLoader, EpochSampler
@@ -144,6 +145,9 @@ class EventDataModule(L.LightningDataModule):
             write_pendulum(self.path, num_sequences=count)
 
     def setup(self, stage: str | None = None) -> None:
+        if not self.datasets:  # first setup: no sequence may sit in two splits (a leak)
+            present = [split for split in SPLITS if split_path(self.path, split).is_file()]
+            check_disjoint(self.path, {split: seq_id_column(self.path, split) for split in present})
         if stage in ("fit", "validate", None) and "train" not in self.datasets:
             self._setup_fit()
         if stage in ("test", "predict", None) and "test" not in self.datasets:
@@ -327,9 +331,9 @@ class EventDataModule(L.LightningDataModule):
     def probe_datasets(
         self, target: str | None = None, scored: str = "test"
     ) -> dict[str, EventDataset]:
-        """The labelled rows of the probe's train and scored splits for `target`: train (with
-        val) and test by default; train (without val) and val for `scored="val"`, the split
-        on which settings are chosen."""
+        """The labelled rows of the probe's train and scored splits for `target`: the train
+        split (never the validation rows) and test by default, or val for `scored="val"`, the
+        split on which settings are chosen."""
         target = target or self.schema.default_target
         if target is None or target not in self.schema.targets:
             return {}
@@ -350,7 +354,7 @@ class EventDataModule(L.LightningDataModule):
             raise ValueError(f"evaluation split must be 'test' or 'val', got {scored!r}")
         if self.hparams.streaming:
             raise ValueError("scoring probes on the val split needs data.streaming=false")
-        return (("train", "train"), ("test", "val"))
+        return (("train", "train_all"), ("test", "val"))
 
     def evaluation_loader(
         self,
@@ -367,3 +371,8 @@ class EventDataModule(L.LightningDataModule):
             seed=self.seed,
         )
         return self._data_loader(dataset, collator)
+
+
+def seq_id_column(folder: Path, split: str) -> np.ndarray:
+    """The `seq_id` column of a split file alone (cheap: one column of the parquet file)."""
+    return pq.read_table(split_path(folder, split), columns=["seq_id"]).column(0).to_numpy()
