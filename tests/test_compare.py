@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 
 from eventssl.cli import main
@@ -34,21 +35,20 @@ def test_variants_shared_teacher_early_stopping(pendulum_dataset: Path, tmp_path
         # nothing learns at lr 0: val/loss never improves, so patience 1 stops after epoch 2
         "frozen": {"method": "generative", "overrides": ["--model.init_args.learning_rate=0.0"]},
     }
-    main(
-        [
-            "compare",
-            f"--configs={PENDULUM}",
-            "--methods=[mlem, mlem-raw, frozen]",
-            "--seeds=[0, 1]",
-            f"--output={tmp_path}",
-            f"--overrides={json.dumps(overrides)}",
-            f"--variants={json.dumps(variants)}",
-            '--evaluation={"geometry": false}',
-            "--teacher=shared",
-            "--patience=1",
-            "--also_score=[last]",
-        ]
-    )
+    command = [
+        "compare",
+        f"--configs={PENDULUM}",
+        "--methods=[mlem, mlem-raw, frozen]",
+        "--seeds=[0, 1]",
+        f"--output={tmp_path}",
+        f"--overrides={json.dumps(overrides)}",
+        f"--variants={json.dumps(variants)}",
+        '--evaluation={"geometry": false}',
+        "--teacher=shared",
+        "--patience=1",
+        "--also_score=[last]",
+    ]
+    main(command)
     report = json.loads((tmp_path / "results.json").read_text())
     rows = {row["method"] for row in report["results"]}
     assert {"contrastive", "mlem", "mlem-raw", "frozen", "mlem (last)", "frozen (last)"} <= rows
@@ -72,6 +72,17 @@ def test_variants_shared_teacher_early_stopping(pendulum_dataset: Path, tmp_path
     text = (tmp_path / "results.md").read_text()
     assert "| mlem-raw |" in text and "## Runs" in text and "shared by every seed" in text
     assert (tmp_path / "curves.png").stat().st_size > 1000
+
+    # the shared teacher is replaced: the finished MLEM runs are archived whole and retrained
+    teacher = runs / "contrastive-seed0" / "checkpoints" / "last.ckpt"
+    state = torch.load(teacher, weights_only=False)
+    state["state_dict"] = {k: v + 0.01 for k, v in state["state_dict"].items()}
+    torch.save(state, teacher)
+    main(command)
+    for name in ("mlem-seed0", "mlem-seed1", "mlem-raw-seed0"):
+        assert (runs / f"{name}.replaced-1" / "evaluation.json").is_file()
+        assert (runs / name / "evaluation.json").is_file()
+    assert not (runs / "frozen-seed0.replaced-1").exists()  # runs without a teacher are kept
 
 
 @pytest.mark.parametrize(

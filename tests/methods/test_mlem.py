@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import lightning as L
@@ -10,7 +12,7 @@ import torch
 
 from eventssl.cli import main
 from eventssl.data import EventDataModule
-from eventssl.methods import MLEM
+from eventssl.methods import MLEM, load_method
 from eventssl.methods.reconstructor import ReconstructionSettings
 from eventssl.nn import GRUEncoder
 
@@ -54,7 +56,9 @@ def student(teacher_ckpt: Path, **kwargs: object) -> MLEM:
     torch.manual_seed(0)
     encoder = GRUEncoder(numerical=NUMERICAL, hidden_size=32, layer_norm=True, dropout=0.03)
     decoder = ReconstructionSettings(width=32, feedforward=64)
-    return MLEM(encoder, str(teacher_ckpt), reconstruction=decoder, **kwargs)
+    module = MLEM(encoder, str(teacher_ckpt), reconstruction=decoder, **kwargs)
+    module.attach_teacher()  # a fit from scratch does this in setup
+    return module
 
 
 class Epochs(L.Callback):
@@ -116,7 +120,7 @@ def test_mlem_from_the_command_line(
     assert checkpoint.parent.parent.name == "mlem-seed0"
 
 
-def test_missing_teacher(tmp_path: Path) -> None:
+def test_missing_teacher(tmp_path: Path) -> None:  # read when a fit starts, not before
     with pytest.raises(FileNotFoundError, match="nowhere.ckpt"):
         student(tmp_path / "nowhere.ckpt")
 
@@ -138,7 +142,53 @@ def test_teacher_of_another_schema(teacher_ckpt: Path) -> None:
     torch.manual_seed(0)
     other = GRUEncoder(categorical={"kind": 5}, numerical=NUMERICAL, hidden_size=32)
     with pytest.raises(ValueError, match=r"another dataset schema: categorical"):
-        MLEM(other, str(teacher_ckpt))
+        MLEM(other, str(teacher_ckpt)).attach_teacher()
     wider = GRUEncoder(numerical=NUMERICAL, hidden_size=64)
     with pytest.raises(ValueError, match=r"embeds in 32 dimensions .* student encoder in 64"):
-        MLEM(wider, str(teacher_ckpt))
+        MLEM(wider, str(teacher_ckpt)).attach_teacher()
+
+
+CALLBACKS = [
+    {"class_path": "eventssl.callbacks.Evaluation", "init_args": {"geometry": False}},
+    {"class_path": "lightning.pytorch.callbacks.ModelCheckpoint", "init_args": {"save_last": True}},
+]
+
+
+def test_mlem_checkpoint_carries_its_teacher(
+    teacher_ckpt: Path, pendulum_dataset: Path, tmp_path: Path
+) -> None:
+    """predict / evaluate / load an MLEM checkpoint after its teacher's file is gone."""
+    moved = tmp_path / "teacher.ckpt"
+    shutil.copy(teacher_ckpt, moved)
+    checkpoint = fit_cli(
+        "mlem.yaml",
+        pendulum_dataset,
+        tmp_path / "runs",
+        f"--model.teacher_ckpt={moved}",
+        "--trainer.max_epochs=1",
+        "--trainer.limit_train_batches=2",
+        f"--trainer.callbacks={json.dumps(CALLBACKS)}",
+    )
+    original = torch.load(moved, weights_only=False)["state_dict"]
+    moved.unlink()
+    loaded = load_method(checkpoint)
+    assert loaded.teacher_record["sha256"] and loaded.teacher_record["source"] == str(moved)
+    for name, value in loaded.teacher.state_dict().items():
+        assert torch.equal(value, original[f"encoder.{name}"]), name
+    assert not loaded.teacher.training and not any(
+        p.requires_grad for p in loaded.teacher.parameters()
+    )
+    run = checkpoint.parent.parent
+    (run / "evaluation.json").unlink()
+    common = [
+        "--config",
+        str(CONFIGS / "mlem.yaml"),
+        f"--data.path={pendulum_dataset}",
+        *SMALL,
+        f"--model.teacher_ckpt={moved}",
+        f"--ckpt_path={checkpoint}",
+    ]
+    main(["evaluate", *common])
+    assert json.loads((run / "evaluation.json").read_text())["results"]["probe/linear_mse"] > 0
+    main(["predict", *common])
+    assert (run / "embeddings_test.parquet").is_file()

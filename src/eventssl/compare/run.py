@@ -30,6 +30,8 @@ from eventssl.compare.plots import (
 from eventssl.compare.report import aggregate, write_report
 from eventssl.compare.rows import MLEM, Row, comparison_rows
 from eventssl.compare.settings import check_settings, parser
+from eventssl.methods.checkpoint import read_checkpoint
+from eventssl.methods.mlem import TEACHER_KEY, file_hash
 from eventssl.runs import archive, holds_run
 
 
@@ -52,12 +54,16 @@ def main(argv: list[str] | None = None) -> None:
             started = time.perf_counter()
             print(f"[{done}/{total}] {row.name}, seed {seed}", flush=True)
             folder = run_folder(output, row.run_name(seed))
-            if arguments.rerun or folder is None or not (folder / "evaluation.json").is_file():
+            source = None
+            if row.method == MLEM:
+                source = teacher(arguments, by_name[row.teacher], seed, output)
+            finished = folder is not None and (folder / "evaluation.json").is_file()
+            if finished and source is not None and teacher_replaced(folder, source):
+                print(f"{folder.name}: its teacher {source} was replaced; training it again")
+                finished = False
+            if arguments.rerun or not finished:
                 set_aside(folder)
-                extra = []
-                if row.method == MLEM:
-                    source = teacher(arguments, by_name[row.teacher], seed, output)
-                    extra.append(f"--model.init_args.teacher_ckpt={source}")
+                extra = [] if source is None else [f"--model.init_args.teacher_ckpt={source}"]
                 fit(
                     arguments,
                     row.method,
@@ -136,6 +142,15 @@ def scored_checkpoint(output: Path, row: Row, seed: int) -> Path:
     record = json.loads((folder / "evaluation.json").read_text())
     scored = (record.get("checkpoint") or {}).get("file")
     return Path(scored) if scored else folder / "checkpoints" / "last.ckpt"
+
+
+def teacher_replaced(folder: Path, source: Path) -> bool:
+    """Whether a finished MLEM run aligned to another file than today's `source` teacher."""
+    checkpoint = folder / "checkpoints" / "last.ckpt"
+    if not checkpoint.is_file():
+        return False
+    recorded = read_checkpoint(checkpoint).get(TEACHER_KEY, {}).get("sha256")
+    return recorded is not None and recorded != file_hash(source)
 
 
 def set_aside(folder: Path | None) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
-from lightning.pytorch.cli import OptimizerCallable
+from lightning.pytorch.cli import OptimizerCallable, instantiate_class
 from torch import Tensor
 
 from eventssl.data.batch import EventBatch
@@ -14,7 +16,7 @@ from eventssl.evaluation.geometry import anisotropy
 from eventssl.losses.distributed import gather
 from eventssl.losses.siglip import SigmoidAlignment
 from eventssl.methods.base import SSLModule
-from eventssl.methods.checkpoint import load_method
+from eventssl.methods.checkpoint import load_method, read_checkpoint
 from eventssl.methods.contrastive import Contrastive
 from eventssl.methods.reconstructor import ReconstructionSettings, Reconstructor
 from eventssl.nn.encoder import GRUEncoder, freeze
@@ -25,7 +27,10 @@ class MLEM(SSLModule):
 
     The teacher is the encoder of a `Contrastive` checkpoint (stage 1). It is frozen, never in
     the optimizer, computed under no-grad and kept in eval mode through `train()` calls. The
-    downstream embedding is the student's. Defaults are the paper's: λ = 10 (1000 on
+    downstream embedding is the student's. `teacher_ckpt` is read when a fit starts from
+    scratch (or by `attach_teacher()`); an MLEM checkpoint carries its teacher (weights, the
+    config that rebuilds it and the source file's SHA-256), so predicting, evaluating and
+    resuming do not need the teacher's file. Defaults are the paper's: λ = 10 (1000 on
     PhysioNet), t = 10, β = −10, L2-normalised embeddings, Adam lr 3e-3, wd 1e-3 (not applied
     to t and β; see docs/decisions.md).
 
@@ -39,7 +44,7 @@ class MLEM(SSLModule):
     def __init__(
         self,
         encoder: GRUEncoder,
-        teacher_ckpt: str,
+        teacher_ckpt: str | None = None,
         alignment_weight: float = 10.0,
         normalize: bool = True,
         temperature: float = 10.0,
@@ -50,15 +55,52 @@ class MLEM(SSLModule):
         optimizer: OptimizerCallable | None = None,
     ) -> None:
         super().__init__(encoder, learning_rate, weight_decay, optimizer)
-        self.teacher = load_teacher(teacher_ckpt, encoder)
+        self.teacher: GRUEncoder | None = None
+        self.teacher_record: dict[str, Any] = {}  # the teacher's encoder config and source
         self.reconstructor = Reconstructor(encoder, reconstruction)
         self.alignment = SigmoidAlignment(temperature, bias, normalize)
         self.validation_embeddings: list[Tensor] | None = None
 
     def train(self, mode: bool = True) -> MLEM:
         super().train(mode)
-        self.teacher.eval()  # BatchNorm/dropout of the teacher never switch to training
+        if self.teacher is not None:
+            self.teacher.eval()  # BatchNorm/dropout of the teacher never switch to training
         return self
+
+    def attach_teacher(self) -> None:
+        """Load the frozen teacher from `teacher_ckpt` (once).
+
+        Raises:
+            FileNotFoundError: no file at `teacher_ckpt`.
+            ValueError: no `teacher_ckpt`, or it is not a contrastive model of this schema.
+        """
+        if self.teacher is not None:
+            return
+        path = self.hparams.teacher_ckpt
+        if not path:
+            raise ValueError(
+                "MLEM needs model.init_args.teacher_ckpt: the last.ckpt of a Contrastive run"
+            )
+        self.teacher, config = load_teacher(path, self.encoder)
+        self.teacher_record = {"config": config, "source": str(path), "sha256": file_hash(path)}
+
+    def setup(self, stage: str) -> None:
+        resuming = self._trainer is not None and self.trainer.ckpt_path
+        if stage in ("fit", "validate") and not resuming:
+            self.attach_teacher()  # a resumed or validated checkpoint brings its own
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_save_checkpoint(checkpoint)
+        checkpoint[TEACHER_KEY] = self.teacher_record
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_load_checkpoint(checkpoint)
+        record = checkpoint.get(TEACHER_KEY) or {}
+        if self.teacher is None and record.get("config"):
+            self.teacher = freeze(instantiate_class((), record["config"]))
+            self.teacher_record = record
+        elif self.teacher is None:  # a checkpoint written before teachers were stored
+            self.attach_teacher()
 
     def parameter_groups(self) -> list[dict]:
         alignment = list(self.alignment.parameters())
@@ -67,6 +109,8 @@ class MLEM(SSLModule):
         return [{"params": rest}, {"params": alignment, "weight_decay": 0.0}]
 
     def compute_losses(self, batch: EventBatch) -> dict[str, Tensor]:
+        if self.teacher is None:
+            raise RuntimeError("MLEM has no teacher: call attach_teacher() or fit with a trainer")
         student, losses = self.reconstructor(self.encoder, batch)  # (B, H)
         with torch.no_grad():
             teacher = self.teacher(batch)  # (B, H)
@@ -102,8 +146,21 @@ class MLEM(SSLModule):
             self.log("val/anisotropy", value, sync_dist=True)
 
 
-def load_teacher(path: str | Path, student: GRUEncoder) -> GRUEncoder:
-    """The frozen encoder of a `Contrastive` checkpoint whose schema matches the student's.
+TEACHER_KEY = "mlem_teacher"
+
+
+def file_hash(path: str | Path) -> str:
+    """SHA-256 of a file: tells whether a teacher's checkpoint was replaced."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_teacher(path: str | Path, student: GRUEncoder) -> tuple[GRUEncoder, dict[str, Any]]:
+    """The frozen encoder of a `Contrastive` checkpoint whose schema matches the student's,
+    and the config (`class_path`, `init_args`) that rebuilds it.
 
     Raises:
         FileNotFoundError: no file at `path`.
@@ -127,7 +184,13 @@ def load_teacher(path: str | Path, student: GRUEncoder) -> GRUEncoder:
             f"MLEM teacher checkpoint {path} was trained on another dataset schema: "
             + "; ".join(differences)
         )
-    return freeze(teacher)
+    config = read_checkpoint(path).get("hyper_parameters", {}).get("encoder")
+    if not (isinstance(config, dict) and "class_path" in config):
+        raise ValueError(
+            f"MLEM teacher checkpoint {path} records no encoder config; train the teacher with "
+            "`eventssl fit` so an MLEM checkpoint can rebuild it"
+        )
+    return freeze(teacher), dict(config)
 
 
 def schema_differences(teacher: GRUEncoder, student: GRUEncoder) -> list[str]:
