@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import ClassVar
 
+import lightning as L
 import pytest
+import torch
 
 from eventssl.cli import main
 from eventssl.data import write_dataset
@@ -72,4 +76,36 @@ def test_config_runs_a_step(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     extra = [f"--model.teacher_ckpt={tiny_teacher}"] if "methods.MLEM" in config.read_text() else []
-    main(["fit", "--config", str(config), f"--data.path={tiny_folder}", *TINY, *extra])
+    StepCheck.seen.clear()
+    main(
+        [
+            "fit",
+            "--config",
+            str(config),
+            f"--data.path={tiny_folder}",
+            *TINY,
+            *extra,
+            "--trainer.callbacks+=tests.test_configs.StepCheck",
+        ]
+    )
+    (seen,) = StepCheck.seen
+    assert seen["steps"] == 1 and math.isfinite(seen["loss"])
+    assert seen["changed"], "the optimizer step left every trainable weight unchanged"
+
+
+class StepCheck(L.Callback):
+    """Records that one optimizer step ran with a finite loss and moved the weights."""
+
+    seen: ClassVar[list[dict]] = []
+
+    def on_train_start(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        self.before = [p.detach().clone() for p in module.parameters() if p.requires_grad]
+
+    def on_train_batch_end(self, trainer: L.Trainer, module, outputs, *args: object) -> None:
+        loss = outputs["loss"] if isinstance(outputs, dict) else outputs
+        self.loss = float(loss)
+
+    def on_train_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        after = [p.detach() for p in module.parameters() if p.requires_grad]
+        changed = any(not torch.equal(a, b) for a, b in zip(self.before, after, strict=True))
+        StepCheck.seen.append({"steps": trainer.global_step, "loss": self.loss, "changed": changed})

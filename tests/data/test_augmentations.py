@@ -21,10 +21,10 @@ def longest(dataset: EventDataset, count: int = 8) -> list[int]:
     return np.argsort(-dataset.lengths, kind="stable")[:count].tolist()
 
 
-def test_crop_is_a_contiguous_part_of_the_expected_length(dataset: EventDataset) -> None:
-    torch.manual_seed(0)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_crop_is_a_contiguous_part_of_the_expected_length(dataset: EventDataset, seed: int) -> None:
     indices = longest(dataset)
-    batch = EventCollator(dataset, augmentations=[Crop(0.5)])(indices)
+    batch = EventCollator(dataset, augmentations=[Crop(0.5)], seed=seed)(indices)
     full = dataset.lengths[indices]
     np.testing.assert_array_equal(batch.lengths.numpy(), np.maximum(np.floor(full * 0.5), 1))
     assert batch.seq_ids.tolist() == indices
@@ -40,11 +40,11 @@ def test_crop_is_a_contiguous_part_of_the_expected_length(dataset: EventDataset)
         assert starts
 
 
-def test_mask_replaces_fields_by_missing_and_keeps_time(dataset: EventDataset) -> None:
-    torch.manual_seed(0)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_mask_replaces_fields_by_missing_and_keeps_time(dataset: EventDataset, seed: int) -> None:
     indices = longest(dataset)
     plain = EventCollator(dataset)(indices)
-    masked = EventCollator(dataset, augmentations=[Mask(0.5)])(indices)
+    masked = EventCollator(dataset, augmentations=[Mask(0.5)], seed=seed)(indices)
     assert torch.equal(masked.time, plain.time) and torch.equal(masked.lengths, plain.lengths)
     changed = masked.categorical["kind"] != plain.categorical["kind"]
     hidden = (masked.categorical["kind"] == 1) & (masked.categorical["channel"] == 1)
@@ -56,11 +56,11 @@ def test_mask_replaces_fields_by_missing_and_keeps_time(dataset: EventDataset) -
     assert not hidden[~plain.mask].any()
 
 
-def test_reorder_permutes_one_block_and_keeps_times(dataset: EventDataset) -> None:
-    torch.manual_seed(0)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_reorder_permutes_one_block_and_keeps_times(dataset: EventDataset, seed: int) -> None:
     indices = longest(dataset)
     plain = EventCollator(dataset)(indices)
-    shuffled = EventCollator(dataset, augmentations=[Reorder(0.5)])(indices)
+    shuffled = EventCollator(dataset, augmentations=[Reorder(0.5)], seed=seed)(indices)
     assert torch.equal(shuffled.time, plain.time)  # times stay sorted and in place
     for row in range(len(indices)):
         n = int(plain.lengths[row])
@@ -73,7 +73,6 @@ def test_reorder_permutes_one_block_and_keeps_times(dataset: EventDataset) -> No
 
 
 def test_composition_with_views_keeps_ids(dataset: EventDataset) -> None:
-    torch.manual_seed(0)
     collator = EventCollator(
         dataset,
         num_views=3,
@@ -85,6 +84,21 @@ def test_composition_with_views_keeps_ids(dataset: EventDataset) -> None:
     assert batch.seq_ids.tolist() == [i for i in range(10) for _ in range(3)]
     assert (batch.lengths >= 1).all()
     assert (batch.time.diff(dim=1)[batch.mask[:, 1:]] >= 0).all()
+
+
+@pytest.mark.parametrize("augmentation", [Crop(0.5), Mask(0.5), Reorder(0.5)])
+def test_the_collator_seed_drives_the_randomness(dataset: EventDataset, augmentation) -> None:
+    """The tests above vary `seed`: it, not torch's global seed, decides each draw."""
+    indices = longest(dataset)
+
+    def draw(seed: int, global_seed: int):
+        torch.manual_seed(global_seed)
+        batch = EventCollator(dataset, augmentations=[augmentation], seed=seed)(indices)
+        return batch.lengths, batch.time, batch.numerical["amount"].nan_to_num(-99.0)
+
+    same = [torch.equal(a, b) for a, b in zip(draw(0, 0), draw(0, 1), strict=True)]
+    other = [torch.equal(a, b) for a, b in zip(draw(0, 0), draw(1, 0), strict=True)]
+    assert all(same) and not all(other)
 
 
 @pytest.mark.parametrize("augmentation", [Crop, Mask, Reorder])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import partial
 from pathlib import Path
 
@@ -136,13 +137,33 @@ def test_streaming_datamodule_trains_and_evaluates(grouped: Path) -> None:
         EventDataModule(str(grouped), streaming=True, bucket_by_length=True)
 
 
-def test_streaming_under_two_ddp_processes(grouped: Path) -> None:
+class StepsPerRank(L.Callback):
+    """Writes each rank's count of training batches per epoch to `<folder>/rank<r>.json`."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.batches = folder, []
+
+    def on_train_epoch_start(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        self.batches.append(0)
+
+    def on_train_batch_end(self, trainer: L.Trainer, *args: object) -> None:
+        self.batches[-1] += 1
+
+    def on_train_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        path = self.folder / f"rank{trainer.global_rank}.json"
+        path.write_text(json.dumps({"batches": self.batches, "steps": trainer.global_step}))
+
+
+def test_streaming_under_two_ddp_processes(grouped: Path, tmp_path: Path) -> None:
     """Each rank streams its row groups and both take the same number of steps (no hang)."""
     module, method = streaming_contrastive(grouped)
     trainer = L.Trainer(
         max_epochs=2, accelerator="cpu", devices=2, strategy="ddp_fork", logger=False,
         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+        callbacks=[StepsPerRank(tmp_path)],
     )  # fmt: skip
     trainer.fit(method, module)
     assert trainer.state.finished
-    assert torch.isfinite(trainer.callback_metrics["val/loss"])
+    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert len(ranks[0]["batches"]) == 2 and all(count > 0 for count in ranks[0]["batches"])
+    assert ranks[0] == ranks[1]  # equal batches in every epoch, equal optimizer steps

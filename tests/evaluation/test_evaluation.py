@@ -81,14 +81,14 @@ def dataset(tiny_dataset: Path) -> EventDataset:
     return EventDataset.from_folder(tiny_dataset, "train")
 
 
+@pytest.mark.parametrize("seed", [0, 1])
 @pytest.mark.parametrize("probability", [0.1, 0.3, 0.5, 0.7])
 def test_drop_removes_floor_p_length_events_in_order(
-    dataset: EventDataset, probability: float
+    dataset: EventDataset, probability: float, seed: int
 ) -> None:
-    torch.manual_seed(0)
     indices = list(range(len(dataset)))
     plain = EventCollator(dataset)(indices)
-    dropped = EventCollator(dataset, augmentations=[Drop(probability)])(indices)
+    dropped = EventCollator(dataset, augmentations=[Drop(probability)], seed=seed)(indices)
     lengths = plain.lengths.numpy()
     expected = np.maximum(lengths - np.floor(probability * lengths), 1)
     np.testing.assert_array_equal(dropped.lengths.numpy(), expected)
@@ -100,11 +100,11 @@ def test_drop_removes_floor_p_length_events_in_order(
         assert all(any(t == u for u in iterator) for t in kept)  # an ordered subsequence
 
 
-def test_shuffle_keeps_lengths_ids_and_time_order(dataset: EventDataset) -> None:
-    torch.manual_seed(0)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_shuffle_keeps_lengths_ids_and_time_order(dataset: EventDataset, seed: int) -> None:
     indices = list(range(len(dataset)))
     plain = EventCollator(dataset)(indices)
-    shuffled = EventCollator(dataset, augmentations=[shuffle_events()])(indices)
+    shuffled = EventCollator(dataset, augmentations=[shuffle_events()], seed=seed)(indices)
     assert torch.equal(shuffled.lengths, plain.lengths)
     assert torch.equal(shuffled.seq_ids, plain.seq_ids)
     assert torch.equal(shuffled.time, plain.time)
