@@ -120,3 +120,16 @@ def test_crlf_line_ends_and_blank_lines_change_nothing(
     write_physionet(tmp_path / "crlf", records, outcomes)
     assert read_all(tmp_path / "plain").equals(read_all(tmp_path / "crlf"))
     assert re.search(r"dropped +3  blank lines", capsys.readouterr().out)
+
+
+def test_a_record_with_only_its_header_is_counted_as_dropped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    records, outcomes = physionet_subset(tmp_path / "raw", "set-x", 0, 8)
+    emptied = sorted(records.glob("*.txt"))[0]
+    emptied.write_text(emptied.read_text().splitlines()[0] + "\n")
+    write_physionet(tmp_path / "out", records, outcomes, allow_unlabelled=True)
+    assert re.search(
+        r"dropped +1  record files with a header and no observations", capsys.readouterr().out
+    )
+    assert int(emptied.stem) not in read_all(tmp_path / "out")["seq_id"].to_list()

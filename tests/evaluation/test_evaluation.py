@@ -132,3 +132,21 @@ def test_next_event_targets_match_a_naive_loop(dataset: EventDataset) -> None:
     np.testing.assert_array_equal(batch.lengths.numpy(), subset.lengths - 2)
     with pytest.raises(ValueError, match="longer than 2"):
         next_event_targets(dataset, 2, "kind")
+
+
+def test_evaluation_reports_progress_with_counts(pendulum_dataset: Path) -> None:
+    from eventssl.data import EventDataModule
+    from eventssl.evaluation.protocol import EvaluationSettings, evaluate
+    from eventssl.methods import Contrastive
+    from eventssl.nn import GRUEncoder
+
+    data = EventDataModule(str(pendulum_dataset), batch_size=64)
+    encoder = GRUEncoder(numerical=data.numerical, hidden_size=8)
+    messages: list[str] = []
+    settings = EvaluationSettings(robustness=True, drop_probabilities=(0.5,))
+    evaluate(Contrastive(encoder), data, settings, progress=messages.append)
+    text = "\n".join(messages)
+    train = len(data.probe_datasets()["train"])
+    assert f"embedded {train:,} train sequences" in text and "embedded 100 test sequences" in text
+    assert f"probe linear: fitted on {train:,} × 8" in text
+    assert "evaluating robustness/drop_0.5 (2/3)" in text and "geometry of" in text

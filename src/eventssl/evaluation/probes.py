@@ -11,7 +11,8 @@ Estimators are named by class path, so any scikit-learn compatible model plugs i
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -94,8 +95,10 @@ def fit_probes(
     train: tuple[np.ndarray, np.ndarray],
     test: tuple[np.ndarray, np.ndarray],
     probes: Mapping[str, ProbeSpec] | None = None,
+    progress: Callable[[str], None] = lambda message: None,
 ) -> dict[str, float]:
-    """Fit every probe on (train embeddings, targets), score on test: {"linear_mse": …}."""
+    """Fit every probe on (train embeddings, targets), score on test: {"linear_mse": …};
+    `progress` hears each probe's size and time."""
     kind = "regression" if spec.task == "regression" else "classification"
     results = {}
     for name, probe in (probes or DEFAULT_PROBES).items():
@@ -103,7 +106,11 @@ def fit_probes(
             raise ValueError(f"probe '{name}' has no '{kind}' estimator for this target")
         estimator = build_estimator(probe[kind])
         features, truth = train
+        started = time.perf_counter()
         estimator.fit(features, truth if kind == "regression" else truth.astype(np.int64))
         test_truth = test[1] if kind == "regression" else test[1].astype(np.int64)
         results[f"{name}_{spec.metric}"] = score(spec, estimator, test[0], test_truth)
+        rows, width = features.shape
+        seconds = time.perf_counter() - started
+        progress(f"  probe {name}: fitted on {rows:,} × {width}, scored in {seconds:.1f} s")
     return results

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -66,20 +67,24 @@ def evaluate(
             for probability in settings.drop_probabilities:
                 perturbations[f"robustness/drop_{probability:g}"] = [Drop(probability)]
             perturbations["robustness/shuffle"] = [shuffle_events()]
-        for prefix, augmentations in perturbations.items():
-            progress(f"evaluating {prefix}")
+        for number, (prefix, augmentations) in enumerate(perturbations.items(), start=1):
+            progress(f"evaluating {prefix} ({number}/{len(perturbations)})")
             torch.manual_seed(settings.seed)
-            embedded = {
-                split: embed_loader(
-                    module, datamodule.evaluation_loader(dataset, augmentations), target
-                )
-                for split, dataset in datasets.items()
-            }
-            probes = fit_probes(spec, embedded["train"], embedded["test"], settings.probes)
+            embedded = {}
+            for split, dataset in datasets.items():
+                started = time.perf_counter()
+                loader = datamodule.evaluation_loader(dataset, augmentations)
+                embedded[split] = embed_loader(module, loader, target)
+                rate = len(dataset) / max(time.perf_counter() - started, 1e-9)
+                progress(f"  embedded {len(dataset):,} {split} sequences ({rate:,.0f}/s)")
+            probes = fit_probes(
+                spec, embedded["train"], embedded["test"], settings.probes, progress
+            )
             results |= {f"{prefix}/{name}": value for name, value in probes.items()}
             if settings.geometry:
                 stacked = np.concatenate([embedded["test"][0], embedded["train"][0]])
                 base = "geometry" if prefix == "probe" else prefix
+                progress(f"  geometry of {len(stacked):,} embeddings")
                 shape = geometry(stacked, seed=settings.seed)
                 results |= {f"{base}/{name}": value for name, value in shape.items()}
     predict = getattr(module, "predict_target", None)

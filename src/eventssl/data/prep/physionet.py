@@ -106,6 +106,7 @@ def read_records(source: str | Path, report: Report) -> pl.DataFrame:
     if not names:
         raise RawDataError(f"{source}: no <RecordID>.txt files")
     lines = np.array([body.count(b"\n") for body in bodies])  # (F,) data lines per file
+    report.drop("record files with a header and no observations", int((lines == 0).sum()))
     file_of_row = np.repeat(np.arange(len(bodies)), lines)  # (R,)
     line_of_row = np.arange(len(file_of_row)) - np.repeat(np.cumsum(lines) - lines, lines) + 2
 
