@@ -2,6 +2,7 @@
 
     python benchmarks/throughput.py                      # paper-sized GRU 512, CPU
     python benchmarks/throughput.py --device cuda --steps 50 --packed
+    python benchmarks/throughput.py --encoder transformer     # pre-LN Transformer, same width
 
 Prints one table row per method: events/s and sequences/s of whole training steps (loading +
 collate + forward + backward + optimizer), and the share of the step spent loading and
@@ -25,7 +26,9 @@ from eventssl.data import EventBatch, EventDataModule
 from eventssl.data.pendulum import generate_pendulum
 from eventssl.data.pendulum_dataset import write_pendulum
 from eventssl.methods import MLEM, Contrastive, Generative, NaiveHybrid, SSLModule, Supervised
-from eventssl.nn import GRUEncoder
+from eventssl.nn import GRUEncoder, SequenceEncoder, TransformerEncoder
+
+ENCODERS = {"gru": "eventssl.nn.GRUEncoder", "transformer": "eventssl.nn.TransformerEncoder"}
 
 # data settings of experiments/pendulum/*.yaml (MLEM §2.6)
 VIEWS = {"num_views": 5, "min_view_length": 50, "max_view_length": 150, "max_length": 130}
@@ -34,7 +37,7 @@ METHODS = {
     "contrastive": (lambda encoder, teacher: Contrastive(encoder), False, VIEWS),
     "generative": (lambda encoder, teacher: Generative(encoder), True, WHOLE),
     "naive_hybrid": (lambda encoder, teacher: NaiveHybrid(encoder), True, VIEWS),
-    "mlem": (lambda encoder, teacher: MLEM(encoder, str(teacher)), True, WHOLE),
+    "mlem": (lambda encoder, teacher: with_teacher(MLEM(encoder, str(teacher))), True, WHOLE),
     "supervised": (
         lambda encoder, teacher: Supervised(encoder, "length", "regression", 1),
         True,
@@ -43,7 +46,21 @@ METHODS = {
 }
 
 
-def train_teacher(folder: Path, hidden_size: int, scratch: Path) -> Path:
+def with_teacher(module: MLEM) -> MLEM:
+    module.attach_teacher()  # a fit does this in setup
+    return module
+
+
+def build_encoder(args: argparse.Namespace, numerical: dict, layer_norm: bool) -> SequenceEncoder:
+    """The benchmarked encoder at the requested width."""
+    if args.encoder == "transformer":
+        return TransformerEncoder(numerical=numerical, hidden_size=args.hidden_size)
+    return GRUEncoder(
+        numerical=numerical, hidden_size=args.hidden_size, layer_norm=layer_norm, packed=args.packed
+    )
+
+
+def train_teacher(folder: Path, hidden_size: int, scratch: Path, encoder: str) -> Path:
     """A one-step CoLES checkpoint written through the CLI, as MLEM's stage 1 would."""
     config = Path(__file__).parents[1] / "experiments" / "pendulum" / "contrastive.yaml"
     cli(
@@ -59,6 +76,7 @@ def train_teacher(folder: Path, hidden_size: int, scratch: Path) -> Path:
             "--trainer.enable_model_summary=false",
             "--trainer.callbacks=[]",
             "--trainer.accelerator=cpu",
+            f"--model.init_args.encoder.class_path={ENCODERS[encoder]}",
             f"--model.init_args.encoder.init_args.hidden_size={hidden_size}",
             f"--trainer.logger.init_args.save_dir={scratch}",
         ]
@@ -79,12 +97,7 @@ def measure(
     data = EventDataModule(str(folder), batch_size=args.batch_size, **data_settings)
     data.setup("fit")
     torch.manual_seed(0)
-    encoder = GRUEncoder(
-        numerical=data.numerical,
-        hidden_size=args.hidden_size,
-        layer_norm=layer_norm,
-        packed=args.packed,
-    )
+    encoder = build_encoder(args, data.numerical, layer_norm)
     module: SSLModule = build(encoder, teacher)
     module.to(args.device).train()
     optimizer = module.configure_optimizers()
@@ -127,6 +140,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
+    parser.add_argument("--encoder", choices=list(ENCODERS), default="gru")
     parser.add_argument("--hidden-size", type=int, default=512)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--steps", type=int, default=10)
@@ -139,7 +153,7 @@ def main() -> None:
     args = parser.parse_args()
     print(
         f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {args.device}, "
-        f"GRU {args.hidden_size}, batch {args.batch_size}, {args.steps} steps after "
+        f"{args.encoder} {args.hidden_size}, batch {args.batch_size}, {args.steps} steps after "
         f"{args.warmup} warm-up, packed={args.packed}, bf16 autocast={args.bf16}"
     )
     with tempfile.TemporaryDirectory() as scratch:
@@ -147,7 +161,8 @@ def main() -> None:
         write_pendulum(folder, num_sequences=args.sequences, num_test=100)
         teacher = None
         if "mlem" in args.methods:
-            teacher = train_teacher(folder, args.hidden_size, Path(scratch) / "teacher")
+            scratch_teacher = Path(scratch) / "teacher"
+            teacher = train_teacher(folder, args.hidden_size, scratch_teacher, args.encoder)
         columns = ["method", "events/s", "sequences/s", "step ms (median)", "load+collate %"]
         columns.append("peak GPU MiB")
         header = "| " + " | ".join(columns) + " |"

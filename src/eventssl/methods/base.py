@@ -16,7 +16,7 @@ from eventssl.methods.random_state import (
     gather_random_state,
     restore_random_state,
 )
-from eventssl.nn.encoder import GRUEncoder
+from eventssl.nn.sequence_encoder import SequenceEncoder
 
 
 class SSLModule(L.LightningModule):
@@ -34,7 +34,7 @@ class SSLModule(L.LightningModule):
 
     def __init__(
         self,
-        encoder: GRUEncoder,
+        encoder: SequenceEncoder,
         learning_rate: float = 1e-3,
         weight_decay: float = 0.0,
         optimizer: OptimizerCallable | None = None,

@@ -8,7 +8,7 @@ from torch import Tensor
 from eventssl.data.batch import EventBatch
 from eventssl.methods.base import SSLModule
 from eventssl.methods.contrastive_objective import ContrastiveObjective, ContrastiveSettings
-from eventssl.nn.encoder import GRUEncoder
+from eventssl.nn.sequence_encoder import SequenceEncoder
 
 
 class Contrastive(SSLModule):
@@ -24,7 +24,7 @@ class Contrastive(SSLModule):
 
     def __init__(
         self,
-        encoder: GRUEncoder,
+        encoder: SequenceEncoder,
         contrastive: ContrastiveSettings = ContrastiveSettings(),
         learning_rate: float = 1e-3,
         weight_decay: float = 0.0,

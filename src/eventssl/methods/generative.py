@@ -8,7 +8,7 @@ from torch import Tensor
 from eventssl.data.batch import EventBatch
 from eventssl.methods.base import SSLModule
 from eventssl.methods.reconstructor import ReconstructionSettings, Reconstructor
-from eventssl.nn.encoder import GRUEncoder
+from eventssl.nn.sequence_encoder import SequenceEncoder
 
 
 class Generative(SSLModule):
@@ -20,7 +20,7 @@ class Generative(SSLModule):
 
     def __init__(
         self,
-        encoder: GRUEncoder,
+        encoder: SequenceEncoder,
         reconstruction: ReconstructionSettings = ReconstructionSettings(),
         learning_rate: float = 3e-3,
         weight_decay: float = 1e-3,

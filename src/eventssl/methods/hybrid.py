@@ -9,7 +9,7 @@ from eventssl.data.batch import EventBatch
 from eventssl.methods.base import SSLModule
 from eventssl.methods.contrastive_objective import ContrastiveObjective, ContrastiveSettings
 from eventssl.methods.reconstructor import ReconstructionSettings, Reconstructor
-from eventssl.nn.encoder import GRUEncoder
+from eventssl.nn.sequence_encoder import SequenceEncoder
 
 
 class NaiveHybrid(SSLModule):
@@ -25,7 +25,7 @@ class NaiveHybrid(SSLModule):
 
     def __init__(
         self,
-        encoder: GRUEncoder,
+        encoder: SequenceEncoder,
         reconstruction_weight: float = 1.0,
         contrastive_weight: float = 1.0,
         contrastive: ContrastiveSettings = ContrastiveSettings(),

@@ -19,7 +19,8 @@ from eventssl.methods.base import SSLModule
 from eventssl.methods.checkpoint import load_method, read_checkpoint
 from eventssl.methods.contrastive import Contrastive
 from eventssl.methods.reconstructor import ReconstructionSettings, Reconstructor
-from eventssl.nn.encoder import GRUEncoder, freeze
+from eventssl.nn.encoder import freeze
+from eventssl.nn.sequence_encoder import SequenceEncoder
 
 
 class MLEM(SSLModule):
@@ -43,7 +44,7 @@ class MLEM(SSLModule):
 
     def __init__(
         self,
-        encoder: GRUEncoder,
+        encoder: SequenceEncoder,
         teacher_ckpt: str | None = None,
         alignment_weight: float = 10.0,
         normalize: bool = True,
@@ -55,7 +56,7 @@ class MLEM(SSLModule):
         optimizer: OptimizerCallable | None = None,
     ) -> None:
         super().__init__(encoder, learning_rate, weight_decay, optimizer)
-        self.teacher: GRUEncoder | None = None
+        self.teacher: SequenceEncoder | None = None
         self.teacher_record: dict[str, Any] = {}  # the teacher's encoder config and source
         self.reconstructor = Reconstructor(encoder, reconstruction)
         self.alignment = SigmoidAlignment(temperature, bias, normalize)
@@ -158,7 +159,9 @@ def file_hash(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def load_teacher(path: str | Path, student: GRUEncoder) -> tuple[GRUEncoder, dict[str, Any]]:
+def load_teacher(
+    path: str | Path, student: SequenceEncoder
+) -> tuple[SequenceEncoder, dict[str, Any]]:
     """The frozen encoder of a `Contrastive` checkpoint whose schema matches the student's,
     and the config (`class_path`, `init_args`) that rebuilds it.
 
@@ -172,7 +175,7 @@ def load_teacher(path: str | Path, student: GRUEncoder) -> tuple[GRUEncoder, dic
             f"MLEM teacher checkpoint {path} holds a {type(method).__name__} model; train the "
             "teacher with eventssl.methods.Contrastive first"
         )
-    teacher: GRUEncoder = method.encoder
+    teacher: SequenceEncoder = method.encoder
     if teacher.hidden_size != student.hidden_size:
         raise ValueError(
             f"MLEM teacher checkpoint {path} embeds in {teacher.hidden_size} dimensions but the "
@@ -193,7 +196,7 @@ def load_teacher(path: str | Path, student: GRUEncoder) -> tuple[GRUEncoder, dic
     return freeze(teacher), dict(config)
 
 
-def schema_differences(teacher: GRUEncoder, student: GRUEncoder) -> list[str]:
+def schema_differences(teacher: SequenceEncoder, student: SequenceEncoder) -> list[str]:
     """What differs between the schemas two encoders were built for."""
     a, b = teacher.embedder, student.embedder
     found = []

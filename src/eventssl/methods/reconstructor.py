@@ -10,7 +10,7 @@ from torch import Tensor, nn
 from eventssl.data.batch import EventBatch
 from eventssl.losses.reconstruction import reconstruction_loss
 from eventssl.nn.decoder import EventDecoder
-from eventssl.nn.encoder import GRUEncoder
+from eventssl.nn.sequence_encoder import SequenceEncoder
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,9 @@ torch.serialization.add_safe_globals([ReconstructionSettings])
 class Reconstructor(nn.Module):
     """Encode a batch, decode it teacher-forced, score the reconstruction (MLEM §3.2–3.3)."""
 
-    def __init__(self, encoder: GRUEncoder, settings: ReconstructionSettings | None = None) -> None:
+    def __init__(
+        self, encoder: SequenceEncoder, settings: ReconstructionSettings | None = None
+    ) -> None:
         super().__init__()
         settings = settings or ReconstructionSettings()
         self.decoder = EventDecoder(
@@ -65,7 +67,9 @@ class Reconstructor(nn.Module):
         self.time_weight = settings.time_weight
         self.l1_weight = settings.l1_weight
 
-    def forward(self, encoder: GRUEncoder, batch: EventBatch) -> tuple[Tensor, dict[str, Tensor]]:
+    def forward(
+        self, encoder: SequenceEncoder, batch: EventBatch
+    ) -> tuple[Tensor, dict[str, Tensor]]:
         """Return the embeddings (B, H) and the reconstruction losses."""
         embedder = encoder.embedder
         events = embedder(batch)  # (B, L, E)

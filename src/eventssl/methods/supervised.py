@@ -12,7 +12,7 @@ from torchmetrics.classification import MulticlassAccuracy, MulticlassAUROC
 
 from eventssl.data.batch import EventBatch
 from eventssl.methods.base import SSLModule
-from eventssl.nn.encoder import GRUEncoder
+from eventssl.nn.sequence_encoder import SequenceEncoder
 
 
 class Supervised(SSLModule):
@@ -30,7 +30,7 @@ class Supervised(SSLModule):
 
     def __init__(
         self,
-        encoder: GRUEncoder,
+        encoder: SequenceEncoder,
         target: str | None = None,
         task: Literal["binary", "multiclass", "regression"] | None = None,
         num_outputs: int | None = None,

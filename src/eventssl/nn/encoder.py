@@ -8,12 +8,12 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from eventssl.data.batch import EventBatch
 from eventssl.nn.embedder import EventEmbedder
 from eventssl.nn.length_buckets import bucket_count, length_parts
+from eventssl.nn.sequence_encoder import SequenceEncoder, last_valid, padding_mask
 
 
-class GRUEncoder(nn.Module):
+class GRUEncoder(SequenceEncoder):
     """Embed events, run a GRU, return the state at the last valid event.
 
     The GRU runs on the padded batch and the output is gathered at `lengths − 1`: a
@@ -64,9 +64,12 @@ class GRUEncoder(nn.Module):
         bucket_count(length_buckets, torch.device("cpu"), 1)  # validates
         self.length_buckets = length_buckets
 
-    def forward(self, batch: EventBatch) -> Tensor:
-        """Sequence embeddings (B, H)."""
-        return self.encode(self.embedder(batch), batch.lengths)
+    def states(self, events: Tensor, lengths: Tensor) -> Tensor:
+        """(B, L, E) → (B, L, H): the GRU's (last layer's) state after each event, normalised
+        like the embedding; 0 at padded positions."""
+        states, _ = self.gru(events)  # (B, L, H)
+        valid = padding_mask(lengths, events.shape[1]).unsqueeze(-1)  # (B, L, 1)
+        return self.norm(states) * valid
 
     def encode(self, events: Tensor, lengths: Tensor) -> Tensor:
         """(B, L, E) embedded events → (B, H) state at the last valid event."""
@@ -98,8 +101,7 @@ class GRUEncoder(nn.Module):
 def _last_states(gru: nn.GRU, events: Tensor, lengths: Tensor) -> Tensor:
     """The GRU's state at each row's last valid event: (B, L, E) → (B, H)."""
     states, _ = gru(events)  # (B, L, H)
-    index = (lengths - 1).view(-1, 1, 1).expand(-1, 1, states.shape[-1])
-    return states.gather(1, index).squeeze(1)
+    return last_valid(states, lengths)
 
 
 def freeze(module: nn.Module) -> nn.Module:
