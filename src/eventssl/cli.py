@@ -124,6 +124,9 @@ def main(args: list[str] | None = None) -> None:
         EventDataModule,
         subclass_mode_model=True,
         save_config_kwargs={"overwrite": True},
+        # one optimizer path: model.init_args.optimizer / lr_scheduler, which keep the
+        # method's parameter groups (LightningCLI's top-level --optimizer would drop them)
+        auto_configure_optimizers=False,
         args=None if args is None else argv,
     )
 

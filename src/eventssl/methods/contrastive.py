@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from lightning.pytorch.cli import OptimizerCallable
+from typing import Literal
+
+from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor
 
 from eventssl.data.batch import EventBatch
@@ -29,8 +31,10 @@ class Contrastive(SSLModule):
         learning_rate: float = 1e-3,
         weight_decay: float = 0.0,
         optimizer: OptimizerCallable | None = None,
+        lr_scheduler: LRSchedulerCallable | None = None,
+        lr_interval: Literal["step", "epoch"] = "step",
     ) -> None:
-        super().__init__(encoder, learning_rate, weight_decay, optimizer)
+        super().__init__(encoder, learning_rate, weight_decay, optimizer, lr_scheduler, lr_interval)
         self.contrastive = ContrastiveObjective(encoder.hidden_size, contrastive)
 
     def selection_metric(self) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from lightning.pytorch.cli import OptimizerCallable
+from typing import Literal
+
+from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor
 
 from eventssl.data.batch import EventBatch
@@ -25,8 +27,10 @@ class Generative(SSLModule):
         learning_rate: float = 3e-3,
         weight_decay: float = 1e-3,
         optimizer: OptimizerCallable | None = None,
+        lr_scheduler: LRSchedulerCallable | None = None,
+        lr_interval: Literal["step", "epoch"] = "step",
     ) -> None:
-        super().__init__(encoder, learning_rate, weight_decay, optimizer)
+        super().__init__(encoder, learning_rate, weight_decay, optimizer, lr_scheduler, lr_interval)
         self.reconstructor = Reconstructor(encoder, reconstruction)
 
     def compute_losses(self, batch: EventBatch) -> dict[str, Tensor]:

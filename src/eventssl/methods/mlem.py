@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
-from lightning.pytorch.cli import OptimizerCallable, instantiate_class
+from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable, instantiate_class
 from torch import Tensor
 
 from eventssl.data.batch import EventBatch
@@ -54,8 +54,10 @@ class MLEM(SSLModule):
         learning_rate: float = 3e-3,
         weight_decay: float = 1e-3,
         optimizer: OptimizerCallable | None = None,
+        lr_scheduler: LRSchedulerCallable | None = None,
+        lr_interval: Literal["step", "epoch"] = "step",
     ) -> None:
-        super().__init__(encoder, learning_rate, weight_decay, optimizer)
+        super().__init__(encoder, learning_rate, weight_decay, optimizer, lr_scheduler, lr_interval)
         self.teacher: SequenceEncoder | None = None
         self.teacher_record: dict[str, Any] = {}  # the teacher's encoder config and source
         self.reconstructor = Reconstructor(encoder, reconstruction)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 import torch.nn.functional as F
-from lightning.pytorch.cli import OptimizerCallable
+from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
 from torchmetrics import MeanSquaredError, Metric
 from torchmetrics.classification import MulticlassAccuracy, MulticlassAUROC
@@ -38,8 +38,10 @@ class Supervised(SSLModule):
         learning_rate: float = 1e-3,
         weight_decay: float = 0.0,
         optimizer: OptimizerCallable | None = None,
+        lr_scheduler: LRSchedulerCallable | None = None,
+        lr_interval: Literal["step", "epoch"] = "step",
     ) -> None:
-        super().__init__(encoder, learning_rate, weight_decay, optimizer)
+        super().__init__(encoder, learning_rate, weight_decay, optimizer, lr_scheduler, lr_interval)
         self.head: nn.Module | None = None
         self.validation_metric: Metric | None = None
         if task is not None and num_outputs is not None:
