@@ -150,3 +150,19 @@ def test_evaluation_reports_progress_with_counts(pendulum_dataset: Path) -> None
     assert f"embedded {train:,} train sequences" in text and "embedded 100 test sequences" in text
     assert f"probe linear: fitted on {train:,} × 8" in text
     assert "evaluating robustness/drop_0.5 (2/3)" in text and "geometry of" in text
+
+
+def test_length_sorted_embedding_equals_the_plain_pass(pendulum_dataset: Path) -> None:
+    from eventssl.data import EventDataModule
+    from eventssl.evaluation.embeddings import embed_by_length, embed_loader
+    from eventssl.methods import Contrastive
+    from eventssl.nn import GRUEncoder
+
+    data = EventDataModule(str(pendulum_dataset), batch_size=16)
+    test = data.probe_datasets()["test"]
+    torch.manual_seed(0)
+    module = Contrastive(GRUEncoder(numerical=data.numerical, hidden_size=8))
+    plain, plain_target = embed_loader(module, data.evaluation_loader(test), "length")
+    fast, fast_target = embed_by_length(module, data, test, "length", batch_size=64)
+    np.testing.assert_allclose(fast, plain, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(fast_target, plain_target)

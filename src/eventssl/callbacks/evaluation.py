@@ -20,7 +20,7 @@ from eventssl.callbacks.selection import (
     Selected,
     checkpoint_record,
 )
-from eventssl.evaluation.embeddings import embed_loader
+from eventssl.evaluation.embeddings import embed_by_length
 from eventssl.evaluation.probes import ProbeSpec
 from eventssl.evaluation.protocol import EvaluationSettings, evaluate
 
@@ -166,7 +166,7 @@ class Evaluation(L.Callback):
         target = self.settings.target or datamodule.schema.default_target
         test = datamodule.probe_datasets(target).get("test")
         if test is not None:
-            features, truth = embed_loader(module, datamodule.evaluation_loader(test), target)
+            features, truth = embed_by_length(module, datamodule, test, target)
             np.savez_compressed(folder / "embeddings_test.npz", embeddings=features, target=truth)
 
 

@@ -250,7 +250,7 @@ class EventDataModule(L.LightningDataModule):
         loader = EpochLoader if isinstance(options.get("sampler"), EpochSampler) else DataLoader
         return loader(
             dataset,
-            batch_size=hp.batch_size,
+            batch_size=options.pop("batch_size", None) or hp.batch_size,
             collate_fn=collator,
             num_workers=hp.num_workers,
             pin_memory=hp.pin_memory,
@@ -361,8 +361,10 @@ class EventDataModule(L.LightningDataModule):
         dataset: EventDataset,
         augmentations: list[Augmentation] | None = None,
         cut_last: int = 0,
+        batch_size: int | None = None,
     ) -> DataLoader:
-        """Whole sequences in order, optionally perturbed or without their last events."""
+        """Whole sequences in order, optionally perturbed or without their last events;
+        `batch_size` defaults to the training one."""
         collator = EventCollator(
             dataset,
             max_length=self.hparams.max_length,
@@ -370,7 +372,7 @@ class EventDataModule(L.LightningDataModule):
             cut_last=cut_last,
             seed=self.seed,
         )
-        return self._data_loader(dataset, collator)
+        return self._data_loader(dataset, collator, batch_size=batch_size)
 
 
 def seq_id_column(folder: Path, split: str) -> np.ndarray:

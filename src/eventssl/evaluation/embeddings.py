@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import lightning as L
 import numpy as np
 import torch
 from torch import Tensor
 from torch.utils.data import DataLoader
 
 from eventssl.data.batch import EventBatch
+from eventssl.data.dataset import EventDataset
 from eventssl.methods.base import SSLModule
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def embed_loader(
     module: SSLModule,
     loader: DataLoader,
@@ -36,3 +38,23 @@ def embed_loader(
         module.train(was_training)
     values = torch.cat(targets).double().numpy() if targets else None
     return torch.cat(embeddings).numpy(), values
+
+
+EVALUATION_BATCH = 1024
+
+
+def embed_by_length(
+    module: SSLModule,
+    datamodule: L.LightningDataModule,
+    dataset: EventDataset,
+    target: str | None = None,
+    batch_size: int = EVALUATION_BATCH,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """`embed_loader` over the unperturbed `dataset` in large length-sorted batches (little
+    padding), returned in the dataset's order: the same embeddings, several times faster."""
+    order = np.argsort(dataset.lengths, kind="stable")  # (N,) shortest first
+    loader = datamodule.evaluation_loader(dataset.subset(order), batch_size=batch_size)
+    embeddings, values = embed_loader(module, loader, target)
+    restore = np.empty_like(order)
+    restore[order] = np.arange(len(order))
+    return embeddings[restore], None if values is None else values[restore]

@@ -12,7 +12,7 @@ import torch
 from eventssl.data.augmentations import Augmentation, Drop, shuffle_events
 from eventssl.data.datamodule import EventDataModule
 from eventssl.data.dataset import EventDataset
-from eventssl.evaluation.embeddings import embed_loader
+from eventssl.evaluation.embeddings import embed_by_length, embed_loader
 from eventssl.evaluation.geometry import geometry
 from eventssl.evaluation.next_event import next_event_rows, next_event_targets
 from eventssl.evaluation.probes import ProbeSpec, fit_probes, metric
@@ -73,8 +73,11 @@ def evaluate(
             embedded = {}
             for split, dataset in datasets.items():
                 started = time.perf_counter()
-                loader = datamodule.evaluation_loader(dataset, augmentations)
-                embedded[split] = embed_loader(module, loader, target)
+                if augmentations:  # perturbed batches keep their composition (same draws)
+                    loader = datamodule.evaluation_loader(dataset, augmentations)
+                    embedded[split] = embed_loader(module, loader, target)
+                else:
+                    embedded[split] = embed_by_length(module, datamodule, dataset, target)
                 rate = len(dataset) / max(time.perf_counter() - started, 1e-9)
                 progress(f"  embedded {len(dataset):,} {split} sequences ({rate:,.0f}/s)")
             probes = fit_probes(
