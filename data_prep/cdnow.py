@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> None:
             seed=args.seed,
             overwrite=args.overwrite,
             verbose=not args.quiet,
+            skip_invalid_rows=args.skip_invalid_rows,
         ),
     )
 

@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> None:
             allow_unlabelled=args.allow_unlabelled,
             overwrite=args.overwrite,
             verbose=not args.quiet,
+            skip_invalid_rows=args.skip_invalid_rows,
         ),
     )
 

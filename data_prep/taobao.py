@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> None:
             min_frequency=args.min_frequency,
             overwrite=args.overwrite,
             verbose=not args.quiet,
+            skip_invalid_rows=args.skip_invalid_rows,
         ),
     )
 

@@ -27,6 +27,7 @@ from eventssl.data.prep.common import (
     stratified_split,
 )
 from eventssl.data.prep.raw import (
+    InvalidRows,
     check_unique,
     check_values,
     csv_line,
@@ -70,6 +71,7 @@ def write_abank(
     min_frequency: int = 1,
     overwrite: bool = False,
     verbose: bool = True,
+    skip_invalid_rows: bool = False,
 ) -> DatasetSchema:
     """Convert AlfaBattle 2.0 transactions into a dataset folder: one sequence per application.
 
@@ -79,11 +81,16 @@ def write_abank(
         targets: `train_target.csv`; applications without a row are unlabelled (kept in train).
         test_fraction: stratified share of the labelled applications in test (ptls: 0.1).
         min_frequency: categorical values rarer than this in train get the missing code 1.
+        skip_invalid_rows: drop event rows with an empty or unreadable field (counted per
+            file and reason in the report) instead of failing on the first.
     """
     ensure_output_free(output, overwrite)
     report = Report("abank", verbose)
     files = [path for source in transactions for path in input_files(source, (".parquet",))]
-    raw = scan_parquet_checked(files, TRANSACTIONS, ["app_id", "days_before", "transaction_number"])
+    invalid = InvalidRows(skip_invalid_rows)
+    required = ["app_id", "days_before", "transaction_number"]
+    raw = scan_parquet_checked(files, TRANSACTIONS, required, invalid)
+    invalid.report_to(report)
     applications = raw.group_by("app_id").agg(rows=pl.len()).collect()
     report.read(f"{len(files)} parquet file(s)", int(applications["rows"].sum()))
     labels = read_abank_targets(targets)

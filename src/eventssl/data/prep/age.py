@@ -26,7 +26,13 @@ from eventssl.data.prep.common import (
     signed_log1p,
     stratified_split,
 )
-from eventssl.data.prep.raw import check_unique, check_values, csv_line, read_csv_checked
+from eventssl.data.prep.raw import (
+    InvalidRows,
+    check_unique,
+    check_values,
+    csv_line,
+    read_csv_checked,
+)
 from eventssl.data.schema import DatasetSchema, TargetSpec
 
 TRANSACTIONS = {
@@ -58,6 +64,7 @@ def write_age(
     min_frequency: int = 1,
     overwrite: bool = False,
     verbose: bool = True,
+    skip_invalid_rows: bool = False,
 ) -> DatasetSchema:
     """Convert the Age transaction files into a dataset folder: one sequence per client.
 
@@ -66,14 +73,18 @@ def write_age(
         targets: `train_target.csv`; clients without a row are unlabelled (kept in train).
         test_fraction: stratified share of the labelled clients in test (ptls: 0.1 → 3000).
         min_frequency: `small_group` values rarer than this in train get the missing code 1.
+        skip_invalid_rows: drop event rows with an empty or unreadable field (counted per
+            file and reason in the report) instead of failing on the first.
     """
     ensure_output_free(output, overwrite)
     report = Report("age", verbose)
     frames = []
+    invalid = InvalidRows(skip_invalid_rows)
     for path in transactions:
-        frame = read_csv_checked(path, TRANSACTIONS, ["client_id", "trans_date"])
+        frame = read_csv_checked(path, TRANSACTIONS, ["client_id", "trans_date"], invalid)
         report.read(path, len(frame))
         frames.append(frame)
+    invalid.report_to(report)
     events = pl.concat(frames)
     labels = read_age_targets(targets)
     report.read(targets, len(labels))

@@ -26,6 +26,7 @@ from eventssl.data.prep.common import (
     stratified_split,
 )
 from eventssl.data.prep.raw import (
+    InvalidRows,
     RawDataError,
     check_not_null,
     csv_line,
@@ -43,7 +44,7 @@ HOLDOUT_END = dt.date(1998, 6, 30)  # last holdout day, inclusive
 NUMERICAL = ("number_of_cds", "dollar_value_log1p")
 
 
-def read_purchases(path: str | Path) -> pl.DataFrame:
+def read_purchases(path: str | Path, invalid: InvalidRows | None = None) -> pl.DataFrame:
     """`customer_id`, `date`, `number_of_cds`, `dollar_value` from the whitespace-separated
     `CDNOW_master.txt[.gz]` or from `cdnow_master.parquet`."""
     path = require_file(path)
@@ -69,25 +70,26 @@ def read_purchases(path: str | Path) -> pl.DataFrame:
         if len(bad):
             raise RawDataError(f"{where(int(bad[0]))}: expected {len(header)} fields {header}")
         text = text.unnest("line").select(COLUMNS)
-    check_not_null(text, COLUMNS, where)
+    check_not_null(text, COLUMNS, where, invalid)
     day = pl.col("date").str.strptime(pl.Date, "%Y%m%d", strict=False)
-    return pl.DataFrame(
+    frame = pl.DataFrame(
         {
             "customer_id": parse_checked(
                 text, "customer_id", pl.col("customer_id").cast(pl.Int64, strict=False),
-                "an integer", where,
+                "an integer", where, invalid,
             ),
-            "date": parse_checked(text, "date", day, "a date YYYYMMDD", where),
+            "date": parse_checked(text, "date", day, "a date YYYYMMDD", where, invalid),
             "number_of_cds": parse_checked(
                 text, "number_of_cds", pl.col("number_of_cds").cast(pl.Float64, strict=False),
-                "a number", where,
+                "a number", where, invalid,
             ),
             "dollar_value": parse_checked(
                 text, "dollar_value", pl.col("dollar_value").cast(pl.Float64, strict=False),
-                "a number", where,
+                "a number", where, invalid,
             ),
         }
     )  # fmt: skip
+    return frame if invalid is None else frame.filter(invalid.keep(len(frame)))
 
 
 def cdnow_targets(purchases: pl.DataFrame) -> pl.DataFrame:
@@ -107,6 +109,7 @@ def write_cdnow(
     seed: int = 0,
     overwrite: bool = False,
     verbose: bool = True,
+    skip_invalid_rows: bool = False,
 ) -> DatasetSchema:
     """Convert CDNOW master into a dataset folder: one sequence per customer.
 
@@ -114,8 +117,10 @@ def write_cdnow(
     """
     ensure_output_free(output, overwrite)
     report = Report("cdnow", verbose)
-    frame = read_purchases(purchases)
+    invalid = InvalidRows(skip_invalid_rows)
+    frame = read_purchases(purchases, invalid)
     report.read(purchases, len(frame))
+    invalid.report_to(report)
     report.drop("purchases after the holdout end", int((frame["date"] > HOLDOUT_END).sum()))
     frame = frame.filter(pl.col("date") <= HOLDOUT_END)
     targets = cdnow_targets(frame)

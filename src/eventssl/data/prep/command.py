@@ -16,6 +16,12 @@ def dataset_parser(doc: str | None) -> argparse.ArgumentParser:
     parser.add_argument("output", help="dataset folder to create (refused if it holds files)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing dataset")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    parser.add_argument(
+        "--skip-invalid-rows",
+        action="store_true",
+        help="drop event rows with an empty or unreadable field and report how many per file "
+        "and why (default: stop at the first with an error naming it)",
+    )
     return parser
 
 

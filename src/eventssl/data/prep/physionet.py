@@ -27,6 +27,7 @@ from eventssl.data.prep.common import (
     stratified_split,
 )
 from eventssl.data.prep.raw import (
+    InvalidRows,
     RawDataError,
     check_not_null,
     check_unique,
@@ -84,7 +85,9 @@ def _record_files(source: Path) -> Iterator[tuple[str, bytes]]:
         raise RawDataError(f"{source}: neither a folder of <RecordID>.txt files nor a tarball")
 
 
-def read_records(source: str | Path, report: Report) -> pl.DataFrame:
+def read_records(
+    source: str | Path, report: Report, invalid: InvalidRows | None = None
+) -> pl.DataFrame:
     """Every observation of a set: `seq_id`, `minutes` since admission, `Parameter`, `Value`.
 
     All files are parsed as one CSV buffer; each row keeps its file and line for error messages.
@@ -127,20 +130,28 @@ def read_records(source: str | Path, report: Report) -> pl.DataFrame:
     keep = ~blank.to_numpy()
     text = text.filter(pl.Series(keep))
     file_of_row, line_of_row = file_of_row[keep], line_of_row[keep]
-    check_not_null(text, list(schema), where)
+    check_not_null(text, list(schema), where, invalid)
     clock = pl.col("Time").str.strip_chars().str.extract_groups(r"^(\d+):([0-5]\d)$")
     minutes = clock.struct[0].cast(pl.Int64) * 60 + clock.struct[1].cast(pl.Int64)
     frame = pl.DataFrame(
         {
             "seq_id": text["seq_id"],
-            "minutes": parse_checked(text, "Time", minutes, "HH:MM", where),
+            "minutes": parse_checked(text, "Time", minutes, "HH:MM", where, invalid),
             "Parameter": text["Parameter"].str.strip_chars(),
             "Value": parse_checked(
                 text, "Value", pl.col("Value").str.strip_chars().cast(pl.Float64, strict=False),
-                "a number", where,
+                "a number", where, invalid,
             ),
         }
     )  # fmt: skip
+    if invalid is not None:
+        keep = invalid.keep(len(frame))
+        frame, file_of_row, line_of_row = (
+            frame.filter(keep),
+            file_of_row[keep.to_numpy()],
+            line_of_row[keep.to_numpy()],
+        )
+        invalid.report_to(report)
     mismatch = ((frame["Parameter"] == "RecordID") & (frame["Value"] != frame["seq_id"])).arg_true()
     if len(mismatch):
         raise RawDataError(f"{where(int(mismatch[0]))}: RecordID differs from the file name")
@@ -235,6 +246,7 @@ def write_physionet(
     allow_unlabelled: bool = False,
     overwrite: bool = False,
     verbose: bool = True,
+    skip_invalid_rows: bool = False,
 ) -> DatasetSchema:
     """Convert a challenge set (or a train set and a test set) into a dataset folder.
 
@@ -244,6 +256,8 @@ def write_physionet(
             set-b as EBES does); without it, a stratified `test_fraction` of `records` is test.
         resolution_minutes: time bin of one event (6 = MLEM's 0.1 h; 1 = exact timestamps).
         allow_unlabelled: keep records without outcome, unlabelled, in train instead of failing.
+        skip_invalid_rows: drop observation lines with an empty or unreadable field (counted
+            per file and reason in the report) instead of failing on the first.
     """
     ensure_output_free(output, overwrite)
     if resolution_minutes < 1:
@@ -251,13 +265,13 @@ def write_physionet(
     if (test_records is None) != (test_outcomes is None):
         raise ValueError("pass both test_records and test_outcomes, or neither")
     report = Report("physionet2012", verbose)
-    frame = read_records(records, report)
+    frame = read_records(records, report, InvalidRows(skip_invalid_rows))
     labels = _labels(frame, outcomes, allow_unlabelled, report)
     if test_records is None:
         split = stratified_split(labels["seq_id"], labels[TARGET], test_fraction, seed)
         labels = labels.with_columns(split)
     else:
-        test_frame = read_records(test_records, report)
+        test_frame = read_records(test_records, report, InvalidRows(skip_invalid_rows))
         test_labels = _labels(test_frame, test_outcomes, allow_unlabelled, report)
         shared = labels.join(test_labels, on="seq_id", how="semi")["seq_id"]
         if len(shared):

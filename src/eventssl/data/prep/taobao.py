@@ -23,6 +23,7 @@ import polars as pl
 
 from eventssl.data.prep.common import Report, assemble, ensure_output_free, publish
 from eventssl.data.prep.raw import (
+    InvalidRows,
     RawDataError,
     check_values,
     csv_line,
@@ -42,16 +43,18 @@ PURCHASE = 4
 DEFAULT_CUTS = (dt.date(2014, 11, 25), dt.date(2014, 12, 2), dt.date(2014, 12, 9))
 
 
-def read_user_actions(path: str | Path) -> pl.DataFrame:
+def read_user_actions(path: str | Path, invalid: InvalidRows | None = None) -> pl.DataFrame:
     """The columns the pipeline uses, with `time` parsed (hourly timestamps)."""
     path = Path(path)
-    frame = read_csv_checked(path, COLUMNS, ["user_id", "behavior_type", "time"])
+    invalid = invalid or InvalidRows()
+    frame = read_csv_checked(path, COLUMNS, ["user_id", "behavior_type", "time"], invalid)
     check_values(frame, "behavior_type", [1, 2, 3, 4], csv_line(path))
     minute = pl.concat_str(pl.col("time").str.strip_chars(), pl.lit(":00"))  # strptime needs %M
     stamp = minute.str.strptime(pl.Datetime, "%Y-%m-%d %H:%M", strict=False)
-    return frame.with_columns(
-        time=parse_checked(frame, "time", stamp, "'YYYY-MM-DD HH'", csv_line(path))
+    frame = frame.with_columns(
+        time=parse_checked(frame, "time", stamp, "'YYYY-MM-DD HH'", csv_line(path), invalid)
     )
+    return frame.filter(invalid.keep(len(frame)))
 
 
 def window(
@@ -96,6 +99,7 @@ def write_taobao(
     min_frequency: int = 1,
     overwrite: bool = False,
     verbose: bool = True,
+    skip_invalid_rows: bool = False,
 ) -> DatasetSchema:
     """Convert the Tianchi user-behaviour CSV into a dataset folder of (user, window) sequences.
 
@@ -103,14 +107,18 @@ def write_taobao(
         cuts: cut days in increasing order; the last `test_windows` of them make the test split.
         history_days, horizon_days: history length before a cut and label horizon after it.
         min_frequency: categorical values rarer than this in train get the missing code 1.
+        skip_invalid_rows: drop event rows with an empty or unreadable field (counted per
+            file and reason in the report) instead of failing on the first.
     """
     ensure_output_free(output, overwrite)
     cuts = sorted(cuts)
     if not 1 <= test_windows < len(cuts):
         raise ValueError(f"test_windows must be in [1, {len(cuts)}), got {test_windows}")
     report = Report("taobao", verbose)
-    actions = read_user_actions(user_actions)
+    invalid = InvalidRows(skip_invalid_rows)
+    actions = read_user_actions(user_actions, invalid)
     report.read(user_actions, len(actions))
+    invalid.report_to(report)
     last_end = dt.datetime.combine(cuts[-1], dt.time()) + dt.timedelta(days=horizon_days)
     if actions["time"].max() < last_end - dt.timedelta(days=1):
         raise RawDataError(
