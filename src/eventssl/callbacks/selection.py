@@ -63,8 +63,8 @@ class CheckpointSelection:
         """After a validation pass: save the weights when the criterion improved (every rank
         calls this, `save_checkpoint` writes on rank zero)."""
         criterion = self.criterion(module)
-        if criterion is None or trainer.sanity_checking:
-            return
+        if criterion is None or trainer.sanity_checking or trainer.fast_dev_run:
+            return  # a fast_dev_run writes no checkpoints
         metric, mode = criterion
         value = trainer.callback_metrics.get(metric)
         if value is None:
