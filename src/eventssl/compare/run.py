@@ -30,6 +30,7 @@ from eventssl.compare.plots import (
 from eventssl.compare.report import aggregate, write_report
 from eventssl.compare.rows import MLEM, Row, comparison_rows
 from eventssl.compare.settings import check_settings, parser
+from eventssl.lightning_cli import run_lightning
 from eventssl.methods.checkpoint import read_checkpoint
 from eventssl.methods.mlem import TEACHER_KEY, file_hash
 from eventssl.runs import archive, holds_run
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
             done += 1
             started = time.perf_counter()
             print(f"[{done}/{total}] {row.name}, seed {seed}", flush=True)
-            folder = run_folder(output, row.run_name(seed))
+            folder = find_run(output, row.run_name(seed))
             source = None
             if row.method == MLEM:
                 source = teacher(arguments, by_name[row.teacher], seed, output)
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> None:
                     [*row.overrides, *extra],
                     row.run_name(seed),
                 )
-                folder = run_folder(output, row.run_name(seed))
+                folder = find_run(output, row.run_name(seed))
             if folder is None or not (folder / "evaluation.json").is_file():
                 raise RuntimeError(
                     f"{row.name} seed {seed} wrote no evaluation.json under {output}"
@@ -102,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
 def teacher(arguments, row: Row, seed: int, output: Path) -> Path:
     """The last checkpoint of the contrastive run an MLEM run of `seed` aligns to."""
     teacher_seed = arguments.seeds[0] if arguments.teacher == "shared" else seed
-    folder = run_folder(output, row.run_name(teacher_seed))
+    folder = find_run(output, row.run_name(teacher_seed))
     checkpoint = folder / "checkpoints" / "last.ckpt" if folder else None
     if checkpoint is None or not checkpoint.is_file():
         raise RuntimeError(f"no contrastive teacher {row.run_name(teacher_seed)} under {output}")
@@ -120,7 +121,7 @@ def finetune(
     """Supervised from the scored checkpoint of `source` (or from scratch) on the first
     `budget` labels."""
     version = f"finetune-{source.name if source else 'scratch'}-{budget or 'all'}-seed{seed}"
-    folder = run_folder(output, version)
+    folder = find_run(output, version)
     if arguments.rerun or folder is None or not (folder / "evaluation.json").is_file():
         set_aside(folder)
         extra = list(arguments.method_overrides.get("supervised", []))
@@ -131,14 +132,14 @@ def finetune(
                 f"--model.init_args.pretrained_ckpt={scored_checkpoint(output, source, seed)}"
             )
         fit(arguments, "supervised", seed, output, extra, version)
-        folder = run_folder(output, version)
+        folder = find_run(output, version)
     results = read_results(folder / "evaluation.json")
     return {k: v for k, v in results.items() if k.startswith("supervised/")}
 
 
 def scored_checkpoint(output: Path, row: Row, seed: int) -> Path:
     """The checkpoint the evaluation of a finished run scored (its last one if not recorded)."""
-    folder = run_folder(output, row.run_name(seed))
+    folder = find_run(output, row.run_name(seed))
     record = json.loads((folder / "evaluation.json").read_text())
     scored = (record.get("checkpoint") or {}).get("file")
     return Path(scored) if scored else folder / "checkpoints" / "last.ckpt"
@@ -159,7 +160,7 @@ def set_aside(folder: Path | None) -> None:
         print(f"archived the earlier run to {archive(folder)}", flush=True)
 
 
-def run_folder(output: Path, name: str) -> Path | None:
+def find_run(output: Path, name: str) -> Path | None:
     """output/runs/<dataset>/<name>, the CSV logger's folder of the run `name`."""
     found = sorted((output / "runs").glob(f"*/{name}"))
     return found[0] if found else None
@@ -174,7 +175,6 @@ def fit(
     version: str,
 ) -> None:
     """One `eventssl fit` of `method`: CSV logs in output/runs/<dataset>/<version> (+ W&B)."""
-    from eventssl.cli import main as eventssl
 
     evaluation = {
         "save_embeddings": True,
@@ -227,7 +227,7 @@ def fit(
         f"--trainer.logger={json.dumps(loggers)}",
         f"--trainer.callbacks={json.dumps(callbacks)}",
     ]
-    eventssl(args)
+    run_lightning(args)
     if arguments.wandb:
         import wandb
 

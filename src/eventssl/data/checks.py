@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 
+from eventssl.data.columns import EventColumns
 from eventssl.data.schema import PADDING_CODE, DataContractError
-
-if TYPE_CHECKING:
-    from eventssl.data.contract import EventColumns
 
 
 class SplitChecker:

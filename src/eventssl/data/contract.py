@@ -8,7 +8,6 @@ list column becomes one flat numpy array plus the shared row offsets, never per-
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,28 +15,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from eventssl.data.checks import SplitChecker
+from eventssl.data.columns import EventColumns
 from eventssl.data.schema import DataContractError, DatasetSchema
 
 SPLITS = ("train", "val", "test")
-
-
-@dataclass(frozen=True)
-class EventColumns:
-    """A split in CSR layout: sequence i owns events `offsets[i]:offsets[i + 1]`."""
-
-    seq_ids: np.ndarray  # (N,) int64 or object (strings)
-    offsets: np.ndarray  # (N + 1,) int64
-    time: np.ndarray  # (E,) float64, in the schema's time unit
-    categorical: dict[str, np.ndarray]  # name -> (E,) int32 codes
-    numerical: dict[str, np.ndarray]  # name -> (E,) float32, NaN = missing
-    targets: dict[str, np.ndarray]  # name -> (N,) float64, NaN = unlabelled
-
-    def __len__(self) -> int:
-        return len(self.offsets) - 1
-
-    @property
-    def lengths(self) -> np.ndarray:
-        return np.diff(self.offsets)  # (N,)
 
 
 def split_path(folder: str | Path, split: str) -> Path:
