@@ -28,11 +28,13 @@ def build(method: str, teacher: str | None) -> SSLModule:
     encoder = GRUEncoder(numerical=NUMERICAL, hidden_size=32, layer_norm=method == "mlem")
     if method == "contrastive":
         return Contrastive(encoder)
-    return MLEM(
+    module = MLEM(
         encoder,
         teacher,
         reconstruction=ReconstructionSettings(width=16, feedforward=32, dropout=0.0),
     )
+    module.attach_teacher()  # a fit does this in setup; these processes call the loss directly
+    return module
 
 
 def rows_of(batch: EventBatch, keep: torch.Tensor) -> EventBatch:
