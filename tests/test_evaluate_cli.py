@@ -130,15 +130,9 @@ def test_results_json_round_trips(tmp_path: Path) -> None:
     evaluation = Evaluation()
     evaluation.results = {"probe/linear_mse": 0.25, "geometry/anisotropy": float("nan")}
 
-    class Stub:
-        log_dir = str(tmp_path)
-        loggers: list = []
-        default_root_dir = str(tmp_path)
-        current_epoch = 3
-        global_step = 30
-        datamodule = type("D", (), {"schema": TINY_SCHEMA})()
-
-    path = evaluation.write(Stub(), Contrastive(GRUEncoder(hidden_size=4)))
+    datamodule = type("D", (), {"schema": TINY_SCHEMA})()
+    module = Contrastive(GRUEncoder(hidden_size=4))
+    path = evaluation.write(tmp_path, module, datamodule, step=30, epochs_trained=3)
     assert read_results(path) == {"probe/linear_mse": 0.25, "geometry/anisotropy": None}
     assert json.loads(path.read_text())["target"] == "flag"
 

@@ -1,4 +1,4 @@
-"""The `eventssl` command: `fit|validate|test|predict|evaluate --config …` (LightningCLI, see
+"""The `eventssl` command: `fit|validate|evaluate|predict --config …` (LightningCLI, see
 `eventssl.lightning_cli`) and `compare --config …`; user errors as one message."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from eventssl.runs import RunFolderError
 def main(args: list[str] | None = None) -> None:
     """Console entry point; `args` lets tests call it in-process.
 
-    `eventssl evaluate` is `eventssl test`: with the Evaluation callback it re-evaluates a
-    checkpoint (`--ckpt_path`). `eventssl compare --config FILE` runs a method comparison.
+    `eventssl evaluate --ckpt_path …` scores a checkpoint with the config's Evaluation callbacks
+    (`EventTrainer.evaluate`). `eventssl compare --config FILE` runs a method comparison.
     """
     argv = list(sys.argv[1:] if args is None else args)
     if argv[:1] == ["compare"]:
@@ -25,8 +25,6 @@ def main(args: list[str] | None = None) -> None:
 
         compare(argv[1:])
         return
-    if argv[:1] == ["evaluate"]:
-        argv[0] = "test"
     checked_ckpt_path(argv)
     run_lightning(argv, from_sys_argv=args is None)
 

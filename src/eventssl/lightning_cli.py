@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from jsonargparse import Namespace
-from lightning.pytorch import Trainer
+from lightning.pytorch import Callback, Trainer
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
 from eventssl.callbacks.sigterm import SaveOnSigterm
 from eventssl.data.datamodule import EventDataModule
 from eventssl.methods.base import SSLModule
 from eventssl.runs import check_fit_folder, dataset_name, run_name
+from eventssl.trainer import EventTrainer
 
 FILE_LOGGERS = ("CSVLogger", "TensorBoardLogger")
 
@@ -31,9 +32,20 @@ class EventSSLCLI(LightningCLI):
                 f"data.{name}", f"model.init_args.encoder.init_args.{name}", apply_on="instantiate"
             )
 
+    @staticmethod
+    def subcommands() -> dict[str, set[str]]:
+        """fit, validate, predict and `evaluate` (probes on a checkpoint) in place of `test`:
+        the methods have no test loop, the evaluation embeds each split itself."""
+        return {
+            "fit": {"model", "train_dataloaders", "val_dataloaders", "datamodule"},
+            "validate": {"model", "dataloaders", "datamodule"},
+            "evaluate": {"model", "datamodule"},
+            "predict": {"model", "dataloaders", "datamodule"},
+        }
+
     def before_instantiate_classes(self) -> None:
         config = self.config[self.subcommand] if self.subcommand else self.config
-        if self.subcommand in ("test", "predict"):
+        if self.subcommand in ("evaluate", "predict"):
             # they write beside their checkpoint: no config.yaml, no version_N folder of logs
             self.save_config_callback = None
             config.trainer.logger = drop_file_loggers(config.trainer.logger)
@@ -102,9 +114,12 @@ def keep_metrics(init_args: Namespace) -> None:
         metrics.rename(kept)
 
 
-def run_lightning(argv: list[str], from_sys_argv: bool = False) -> None:
-    """`fit|validate|test|predict …` through EventSSLCLI; `from_sys_argv` lets LightningCLI
-    read `sys.argv` itself (it warns when also given `args`)."""
+def run_lightning(
+    argv: list[str], from_sys_argv: bool = False, callbacks: list[Callback] | None = None
+) -> None:
+    """`fit|validate|evaluate|predict …` through EventSSLCLI; `from_sys_argv` lets LightningCLI
+    read `sys.argv` itself (it warns when also given `args`); `callbacks` are added to the
+    config's (`eventssl compare` passes its own this way)."""
     if from_sys_argv:
         sys.argv[1:] = argv
     EventSSLCLI(
@@ -115,5 +130,7 @@ def run_lightning(argv: list[str], from_sys_argv: bool = False) -> None:
         # one optimizer path: model.init_args.optimizer / lr_scheduler, which keep the
         # method's parameter groups (LightningCLI's top-level --optimizer would drop them)
         auto_configure_optimizers=False,
+        trainer_class=EventTrainer,
+        trainer_defaults={"callbacks": callbacks} if callbacks else None,
         args=None if from_sys_argv else argv,
     )

@@ -10,16 +10,11 @@ from pathlib import Path
 
 import lightning as L
 import numpy as np
-from lightning.pytorch.loggers import WandbLogger
+from lightning.pytorch.loggers import Logger, WandbLogger
 from lightning.pytorch.trainer.states import TrainerFn
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 
-from eventssl.callbacks.selection import (
-    CheckpointSelection,
-    Choice,
-    Selected,
-    checkpoint_record,
-)
+from eventssl.callbacks.selection import CheckpointSelection, Choice, Selected
 from eventssl.evaluation.embeddings import embed_by_length
 from eventssl.evaluation.probes import ProbeSpec
 from eventssl.evaluation.protocol import EvaluationSettings, evaluate
@@ -27,8 +22,8 @@ from eventssl.evaluation.protocol import EvaluationSettings, evaluate
 
 class Evaluation(L.Callback):
     """Probes (linear, boosting, constant baseline), embedding geometry, and optionally
-    robustness and next-event probes (MLEM §5), on rank zero after `fit` and `test`
-    (so `eventssl test --ckpt_path …` re-evaluates a checkpoint) and every `every_n_epochs`.
+    robustness and next-event probes (MLEM §5), on rank zero after `fit`, every
+    `every_n_epochs`, and for `eventssl evaluate --ckpt_path …` (`EventTrainer.evaluate`).
 
     Results are logged as `probe/…`, `geometry/…`, `robustness/…`, `next_event/…` and written
     to `<run folder>/evaluation.json`. Skips with a warning when nothing is labelled.
@@ -92,11 +87,6 @@ class Evaluation(L.Callback):
         with self.selection.weights(module, selected):
             self.run(trainer, module, selected)
 
-    def on_test_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
-        path = getattr(trainer, "ckpt_path", None)
-        current = Selected("current", "current", None, trainer.current_epoch or None)
-        self.run(trainer, module, checkpoint_record(path) if path else current)
-
     @property
     def state_key(self) -> str:
         """Several Evaluation callbacks (one per scored checkpoint) keep separate states."""
@@ -111,48 +101,75 @@ class Evaluation(L.Callback):
     def run(
         self, trainer: L.Trainer, module: L.LightningModule, scored: Selected | None = None
     ) -> None:
-        self.scored = scored or Selected("current", "current", None, trainer.current_epoch + 1)
-        if not trainer.is_global_zero:
-            return
-        datamodule = trainer.datamodule
+        scored = scored or Selected("current", "current", None, trainer.current_epoch + 1)
+        if trainer.is_global_zero:
+            self.score(
+                module,
+                trainer.datamodule,
+                run_folder(trainer, create=False),
+                scored,
+                loggers=trainer.loggers,
+                step=trainer.global_step,
+                epochs_trained=trainer.current_epoch,
+            )
+        else:
+            self.scored = scored
+
+    def score(
+        self,
+        module: L.LightningModule,
+        datamodule: L.LightningDataModule,
+        folder: Path,
+        scored: Selected,
+        loggers: Sequence[Logger] = (),
+        step: int = 0,
+        epochs_trained: int | None = None,
+    ) -> dict[str, float]:
+        """Evaluate `module` (the weights of `scored`) on `datamodule`, log the results to
+        `loggers` and write them to `folder/<filename>`; {} when nothing is labelled."""
+        self.scored = scored
         if self.settings.next_events == 0 and not datamodule.probe_datasets(
             self.settings.target, self.settings.split
         ):
             rank_zero_warn("Evaluation skipped: no labelled train and test sequences for a target")
-            return
+            return {}
         self.results = evaluate(module, datamodule, self.settings, progress=rank_zero_info)
-        for logger in trainer.loggers:
-            logger.log_metrics(self.results, step=trainer.global_step)
+        for logger in loggers:
+            logger.log_metrics(self.results, step=step)
             if isinstance(logger, WandbLogger):  # summary + table for side-by-side dashboards
                 logger.experiment.summary.update(self.results)
                 rows = [[name, value] for name, value in self.results.items()]
                 logger.log_table("evaluation", columns=["metric", "value"], data=rows)
-        path = self.write(trainer, module)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.write(folder, module, datamodule, step, epochs_trained)
         if self.save_embeddings:
-            self.write_embeddings(path.parent, module, datamodule)
+            self.write_embeddings(folder, module, datamodule)
         width = max(map(len, self.results), default=0)
-        where = (
-            f", {self.scored.criterion} checkpoint, epoch {self.scored.epoch}"
-            if self.scored
-            else ""
-        )
+        where = f", {scored.criterion} checkpoint, epoch {scored.epoch}"
         lines = [
             f"Evaluation of {type(module).__name__}{where} (higher is better for roc_auc/accuracy):"
         ]
         lines += [f"  {name:<{width}}  {value:.4f}" for name, value in self.results.items()]
         rank_zero_info("\n".join(lines))
+        return self.results
 
-    def write(self, trainer: L.Trainer, module: L.LightningModule) -> Path:
-        folder = run_folder(trainer)
+    def write(
+        self,
+        folder: Path,
+        module: L.LightningModule,
+        datamodule: L.LightningDataModule,
+        step: int,
+        epochs_trained: int | None,
+    ) -> Path:
         path = folder / self.filename
         record = {
             "method": type(module).__name__,
-            "epoch": trainer.current_epoch,
-            "global_step": trainer.global_step,
-            "epochs_trained": trainer.current_epoch,
+            "epoch": epochs_trained,
+            "global_step": step,
+            "epochs_trained": epochs_trained,
             "checkpoint": asdict(self.scored) if self.scored else None,
             "split": self.settings.split,
-            "target": self.settings.target or trainer.datamodule.schema.default_target,
+            "target": self.settings.target or datamodule.schema.default_target,
             "results": {k: (v if math.isfinite(v) else None) for k, v in self.results.items()},
         }
         temporary = path.with_suffix(".json.tmp")
@@ -171,9 +188,9 @@ class Evaluation(L.Callback):
 
 
 def run_folder(trainer: L.Trainer, create: bool = True) -> Path:
-    """The run's folder: beside the checkpoint for test/predict, else the logger's folder."""
+    """The run's folder: beside the checkpoint for predict, else the logger's folder."""
     checkpoint = getattr(trainer, "ckpt_path", None)
-    if checkpoint and trainer.state.fn in (TrainerFn.TESTING, TrainerFn.PREDICTING):
+    if checkpoint and trainer.state.fn == TrainerFn.PREDICTING:
         parent = Path(checkpoint).parent
         folder = parent.parent if parent.name == "checkpoints" else parent
     else:  # not trainer.log_dir: it broadcasts, and this runs on rank zero alone

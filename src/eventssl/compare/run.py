@@ -18,8 +18,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+from lightning.pytorch import Callback
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 
-from eventssl.callbacks.evaluation import read_results
+from eventssl.callbacks.evaluation import Evaluation, read_results
 from eventssl.compare.history import run_details
 from eventssl.compare.plots import (
     embedding_scatter,
@@ -181,23 +183,15 @@ def fit(
         "checkpoint": arguments.checkpoint,
         **arguments.evaluation,
     }
-    callbacks = [
-        {
-            "class_path": "lightning.pytorch.callbacks.ModelCheckpoint",
-            "init_args": {"save_last": True, "enable_version_counter": False},
-        },
-        {"class_path": "eventssl.callbacks.Evaluation", "init_args": evaluation},
+    callbacks: list[Callback] = [
+        ModelCheckpoint(save_last=True, enable_version_counter=False),
+        Evaluation(**evaluation),
     ]
     for choice in arguments.also_score:
         also = {**evaluation, "checkpoint": choice, "filename": f"evaluation-{choice}.json"}
-        callbacks.append({"class_path": "eventssl.callbacks.Evaluation", "init_args": also})
+        callbacks.append(Evaluation(**also))
     if arguments.patience is not None:
-        callbacks.append(
-            {
-                "class_path": "lightning.pytorch.callbacks.EarlyStopping",
-                "init_args": {"monitor": "val/loss", "mode": "min", "patience": arguments.patience},
-            }
-        )
+        callbacks.append(EarlyStopping("val/loss", mode="min", patience=arguments.patience))
     dataset = Path(arguments.configs).name
     loggers = [
         {
@@ -225,9 +219,9 @@ def fit(
         *extra,
         f"--seed_everything={seed}",
         f"--trainer.logger={json.dumps(loggers)}",
-        f"--trainer.callbacks={json.dumps(callbacks)}",
+        "--trainer.callbacks=[]",  # the config's callbacks give way to the comparison's
     ]
-    run_lightning(args)
+    run_lightning(args, callbacks=callbacks)
     if arguments.wandb:
         import wandb
 

@@ -85,10 +85,6 @@ class SSLModule(L.LightningModule):
         self.log_losses(losses, "val", len(batch))
         return losses["loss"]
 
-    def test_step(self, batch: EventBatch, batch_index: int) -> None:
-        """`eventssl test` / `evaluate` embeds the test split; the Evaluation callback scores it."""
-        self.embed(batch)
-
     def predict_step(self, batch: EventBatch, batch_idx: int, dataloader_idx: int = 0) -> Tensor:
         return self.embed(batch)
 
