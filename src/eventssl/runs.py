@@ -5,13 +5,17 @@ A run lives in `<save_dir>/<dataset>/<method>-seed<seed>/` (`config.yaml`, `metr
 resume it with `--ckpt_path last`, or start over in another folder. So `checkpoints/last.ckpt`
 is always the latest state of the run in its folder, and two runs' files never mix.
 `eventssl compare --rerun=true` archives a finished run whole before it trains it again.
+The CLI (`check_fit_folder`), the callbacks (`run_folder`) and `eventssl compare` (`find_run`)
+all find runs here.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import lightning as L
 from jsonargparse import Namespace
+from lightning.pytorch.trainer.states import TrainerFn
 
 
 class RunFolderError(ValueError):
@@ -69,3 +73,23 @@ def archive(folder: Path) -> Path:
         number += 1
     folder.rename(target)
     return target
+
+
+def find_run(output: Path, name: str) -> Path | None:
+    """output/runs/<dataset>/<name>, the CSV logger's folder of the run `name`."""
+    found = sorted((output / "runs").glob(f"*/{name}"))
+    return found[0] if found else None
+
+
+def run_folder(trainer: L.Trainer, create: bool = True) -> Path:
+    """The run's folder: beside the checkpoint for predict, else the logger's folder."""
+    checkpoint = getattr(trainer, "ckpt_path", None)
+    if checkpoint and trainer.state.fn == TrainerFn.PREDICTING:
+        parent = Path(checkpoint).parent
+        folder = parent.parent if parent.name == "checkpoints" else parent
+    else:  # not trainer.log_dir: it broadcasts, and this runs on rank zero alone
+        logged = [logger.log_dir for logger in trainer.loggers if getattr(logger, "log_dir", None)]
+        folder = Path(logged[0] if logged else trainer.default_root_dir)
+    if create:
+        folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import torch
 from lightning.pytorch.callbacks import BasePredictionWriter
 
-from eventssl.callbacks.evaluation import run_folder
 from eventssl.data.batch import EventBatch
+from eventssl.runs import run_folder
 
 
 class EmbeddingWriter(BasePredictionWriter):

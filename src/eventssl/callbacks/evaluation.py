@@ -18,6 +18,7 @@ from eventssl.callbacks.selection import CheckpointSelection, Choice, Selected
 from eventssl.evaluation.embeddings import embed_by_length
 from eventssl.evaluation.probes import ProbeSpec
 from eventssl.evaluation.protocol import EvaluationSettings, evaluate
+from eventssl.runs import run_folder
 
 
 class Evaluation(L.Callback):
@@ -185,20 +186,6 @@ class Evaluation(L.Callback):
         if test is not None:
             features, truth = embed_by_length(module, datamodule, test, target)
             np.savez_compressed(folder / "embeddings_test.npz", embeddings=features, target=truth)
-
-
-def run_folder(trainer: L.Trainer, create: bool = True) -> Path:
-    """The run's folder: beside the checkpoint for predict, else the logger's folder."""
-    checkpoint = getattr(trainer, "ckpt_path", None)
-    if checkpoint and trainer.state.fn == TrainerFn.PREDICTING:
-        parent = Path(checkpoint).parent
-        folder = parent.parent if parent.name == "checkpoints" else parent
-    else:  # not trainer.log_dir: it broadcasts, and this runs on rank zero alone
-        logged = [logger.log_dir for logger in trainer.loggers if getattr(logger, "log_dir", None)]
-        folder = Path(logged[0] if logged else trainer.default_root_dir)
-    if create:
-        folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def read_results(path: str | Path) -> dict[str, float]:

@@ -26,7 +26,7 @@ class SaveOnSigterm(L.Callback):
         ]
         folder = next((Path(f) for f in folders if f), None)
         if folder is None:
-            from eventssl.callbacks.evaluation import run_folder
+            from eventssl.runs import run_folder
 
             folder = run_folder(trainer) / "checkpoints"
         path = folder / "last.ckpt"

@@ -35,7 +35,7 @@ from eventssl.compare.settings import check_settings, parser
 from eventssl.lightning_cli import run_lightning
 from eventssl.methods.checkpoint import read_checkpoint
 from eventssl.methods.mlem import TEACHER_KEY, file_hash
-from eventssl.runs import archive, holds_run
+from eventssl.runs import archive, find_run, holds_run
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -160,12 +160,6 @@ def set_aside(folder: Path | None) -> None:
     """Before a run is trained (again) in `folder`: archive a run it holds, whole."""
     if folder is not None and holds_run(folder):
         print(f"archived the earlier run to {archive(folder)}", flush=True)
-
-
-def find_run(output: Path, name: str) -> Path | None:
-    """output/runs/<dataset>/<name>, the CSV logger's folder of the run `name`."""
-    found = sorted((output / "runs").glob(f"*/{name}"))
-    return found[0] if found else None
 
 
 def fit(
