@@ -92,6 +92,7 @@ def test_variants_shared_teacher_early_stopping(pendulum_dataset: Path, tmp_path
         (['--variants={"x": {"overrides": []}}', "--methods=[x]"], "needs a `method`"),
         (["--methods=[generative]", "--checkpoint=middle"], "paper, best, last"),
         (["--methods=[generative]", "--teacher=each"], "per_seed or shared"),
+        (["--methods=[generative]", "--finetune_methods=[mlem]"], "not in --methods: mlem"),
     ],
 )
 def test_settings_are_checked_before_training(

@@ -93,7 +93,10 @@ def main(argv: list[str] | None = None) -> None:
                 flush=True,
             )
         for budget in arguments.finetune_budgets:
-            for source in [row for row in rows if row.method != "supervised"] + [None]:
+            chosen = arguments.finetune_methods
+            sources = [r for r in rows if r.method != "supervised"]
+            sources = [r for r in sources if chosen is None or r.name in chosen]
+            for source in [*sources, None]:
                 label = finetune_label(source and source.name, budget)
                 print(f"fine-tuning: {label}, seed {seed}", flush=True)
                 runs.setdefault(label, {})[seed] = finetune(arguments, source, budget, seed, output)
@@ -126,14 +129,19 @@ def finetune(
     folder = find_run(output, version)
     if arguments.rerun or folder is None or not (folder / "evaluation.json").is_file():
         set_aside(folder)
-        extra = list(arguments.method_overrides.get("supervised", []))
+        extra = [
+            *arguments.method_overrides.get("supervised", []),
+            *arguments.finetune_overrides,
+        ]
         if budget is not None:
             extra.append(f"--data.labelled_limit={budget}")
         if source is not None:
             extra.append(
                 f"--model.init_args.pretrained_ckpt={scored_checkpoint(output, source, seed)}"
             )
-        fit(arguments, "supervised", seed, output, extra, version)
+        # only the fine-tuned head's own score is read: no geometry, robustness, next events
+        evaluation = {"geometry": False, "robustness": False, "next_events": 0}
+        fit(arguments, "supervised", seed, output, extra, version, evaluation)
         folder = find_run(output, version)
     results = read_results(folder / "evaluation.json")
     return {k: v for k, v in results.items() if k.startswith("supervised/")}
@@ -169,6 +177,7 @@ def fit(
     output: Path,
     extra: list[str],
     version: str,
+    evaluation_overrides: dict | None = None,
 ) -> None:
     """One `eventssl fit` of `method`: CSV logs in output/runs/<dataset>/<version> (+ W&B)."""
 
@@ -176,6 +185,7 @@ def fit(
         "save_embeddings": True,
         "checkpoint": arguments.checkpoint,
         **arguments.evaluation,
+        **(evaluation_overrides or {}),
     }
     callbacks: list[Callback] = [
         ModelCheckpoint(save_last=True, enable_version_counter=False),
@@ -241,6 +251,14 @@ def report(
         f"Scored checkpoint: {arguments.checkpoint}. Probes scored on the {split} split. "
         f"{stopping} {teachers}"
     )
+    if arguments.finetune_budgets:
+        budgets = ", ".join("all" if b is None else str(b) for b in arguments.finetune_budgets)
+        chosen = ", ".join(arguments.finetune_methods or ["every self-supervised row"])
+        extra = " ".join(arguments.finetune_overrides) or "none"
+        notes += (
+            f" Fine-tuning: Supervised from the scored checkpoint of {chosen} (and from "
+            f"scratch) on {budgets} labels; extra arguments: {extra}."
+        )
     paths = write_report(output, runs, command, arguments.seeds, notes, details)
     rows = aggregate(runs)
     names = list(runs)

@@ -77,6 +77,18 @@ def parser(description: str = "") -> ArgumentParser:
         help="label budgets (null = all labels): fine-tune every SSL encoder with Supervised "
         "on the first N labelled sequences, next to Supervised from scratch (MLEM §5.3)",
     )
+    parser.add_argument(
+        "--finetune_methods",
+        type=list[str] | None,
+        default=None,
+        help="rows whose encoders are fine-tuned (null = every self-supervised row)",
+    )
+    parser.add_argument(
+        "--finetune_overrides",
+        type=list[str],
+        default=[],
+        help="extra eventssl fit arguments of the fine-tuning runs, e.g. a shorter budget",
+    )
     parser.add_argument("--rerun", type=bool, default=False, help="retrain finished runs")
     parser.add_argument(
         "--wandb",
@@ -100,6 +112,11 @@ def check_settings(arguments) -> None:
     if arguments.patience is not None and arguments.patience < 1:
         raise ValueError(
             f"--patience must be a positive number of validations; got {arguments.patience}"
+        )
+    unknown = set(arguments.finetune_methods or []) - set(arguments.methods)
+    if unknown:
+        raise ValueError(
+            f"--finetune_methods names rows not in --methods: {', '.join(sorted(unknown))}"
         )
     if not arguments.seeds:
         raise ValueError("--seeds is empty")
