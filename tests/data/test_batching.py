@@ -109,18 +109,62 @@ def test_event_dropout_keeps_order_and_count() -> None:
     lengths = torch.tensor([10, 7, 1, 3])
     index = torch.arange(10)[None, :] + 100 * torch.arange(4)[:, None]  # (4, 10)
     kept, counts = drop_events(index, lengths, probability=0.3)
-    assert counts.tolist() == [7, 4, 1, 2]  # floor(n * 0.7), at least 1
+    assert counts.tolist() == [7, 5, 1, 3]  # n - floor(0.3 n): 10 - 3, 7 - 2, 1 - 0, 3 - 0
     for row, count in enumerate(counts.tolist()):
         values = kept[row, :count]
         assert (values.diff() > 0).all()  # order kept, no repeats
         assert (values >= 100 * row).all() and (values < 100 * row + lengths[row]).all()
 
 
+@pytest.mark.parametrize(
+    ("length", "probability", "kept"),
+    [
+        (10, 0.3, 7),  # 3 removed
+        (7, 0.3, 5),  # 2.1 -> 2 removed (floor(7 * 0.7) would keep 4)
+        (3, 0.3, 3),  # 0.9 -> nothing removed
+        (3, 0.7, 1),  # 2.1 -> 2 removed
+        (9, 0.5, 5),  # 4.5 -> 4 removed
+        (4, 0.75, 1),  # 3 removed
+        (1, 0.5, 1),  # the only event stays
+        (90, 0.3, 63),  # 27 removed (floor(90 * 0.7) is 62 in floating point)
+    ],
+)
+def test_event_dropout_counts_by_hand(length: int, probability: float, kept: int) -> None:
+    index = torch.arange(length)[None, :]  # (1, L)
+    positions, counts = drop_events(index, torch.tensor([length]), probability)
+    assert counts.tolist() == [kept]
+    assert positions.shape == (1, kept) and (positions.diff() > 0).all()
+
+
+@pytest.mark.parametrize("probability", [0.1, 0.3, 0.5, 0.7])
+def test_training_dropout_and_the_robustness_drop_keep_the_same_events(
+    dataset: EventDataset, probability: float
+) -> None:
+    """`event_dropout` and the probe's `Drop` are one function: same counts, same events."""
+    from eventssl.data import augmentations
+    from eventssl.data import dataset as collation
+    from eventssl.data import views
+
+    assert collation.drop_events is augmentations.drop_events is views.drop_events
+    indices = list(range(len(dataset)))
+    trained = EventCollator(dataset, event_dropout=probability, seed=5)(indices)
+    probed = EventCollator(dataset, augmentations=[augmentations.Drop(probability)], seed=5)(
+        indices
+    )
+    full = dataset.lengths
+    np.testing.assert_array_equal(
+        trained.lengths.numpy(), np.maximum(full - np.floor(probability * full), 1)
+    )
+    for name in ("lengths", "time", "seq_ids"):
+        assert torch.equal(getattr(trained, name), getattr(probed, name)), name
+    assert torch.equal(trained.categorical["kind"], probed.categorical["kind"])
+
+
 def test_dropout_then_keep_last(dataset: EventDataset) -> None:
     torch.manual_seed(1)
     batch = EventCollator(dataset, max_length=4, event_dropout=0.5)(list(range(30)))
     full = dataset.lengths[:30]
-    expected = np.minimum(np.maximum(np.floor(full * 0.5), 1), 4)
+    expected = np.minimum(np.maximum(full - np.floor(full * 0.5), 1), 4)
     np.testing.assert_array_equal(batch.lengths.numpy(), expected)
     for row in range(30):
         times = batch.time[row, : batch.lengths[row]]

@@ -49,18 +49,23 @@ def sample_slices(
 def drop_events(
     index: Tensor, lengths: Tensor, probability: float, generator: torch.Generator | None = None
 ) -> tuple[Tensor, Tensor]:
-    """Keep a uniformly random subset of floor(length * (1 - p)) events per row, in order.
+    """Remove floor(length · p) uniformly chosen events per row, keeping the rest in order.
+
+    A row of n events keeps n − floor(n · p), at least one. The one dropout of the package:
+    training's `event_dropout` (MLEM §2.3) and the robustness probe's `Drop` (MLEM §5.5) both
+    call it, so they drop the same number of events.
 
     Args:
         index: (B, L) positions of each row's events (only the first `lengths` are valid).
         lengths: (B,) long.
 
     Returns:
-        The kept positions (B, L') left-aligned, and their counts (B,), at least 1.
+        The kept positions (B, L') left-aligned, and their counts (B,).
     """
     if not 0.0 <= probability < 1.0:
         raise ValueError(f"event dropout probability must be in [0, 1), got {probability}")
-    keep = (lengths.double() * (1.0 - probability)).floor().long().clamp(min=1)  # (B,)
+    removed = (lengths.double() * probability).floor().long()  # (B,)
+    keep = (lengths - removed).clamp(min=1)  # (B,)
     width = index.shape[1]
     valid = torch.arange(width)[None, :] < lengths[:, None]  # (B, L)
     scores = torch.rand(index.shape, generator=generator).masked_fill(~valid, 2.0)
