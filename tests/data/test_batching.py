@@ -11,6 +11,7 @@ import torch
 from eventssl.data import EventCollator, EventDataModule, EventDataset
 from eventssl.data.sampler import EpochSampler
 from eventssl.data.views import drop_events, sample_slices
+from eventssl.evaluation.loaders import evaluation_loader, probe_datasets
 
 
 @pytest.fixture
@@ -141,9 +142,8 @@ def test_training_dropout_and_the_robustness_drop_keep_the_same_events(
     dataset: EventDataset, probability: float
 ) -> None:
     """`event_dropout` and the probe's `Drop` are one function: same counts, same events."""
-    from eventssl.data import augmentations
+    from eventssl.data import augmentations, views
     from eventssl.data import dataset as collation
-    from eventssl.data import views
 
     assert collation.drop_events is augmentations.drop_events is views.drop_events
     indices = list(range(len(dataset)))
@@ -195,8 +195,8 @@ def test_datamodule_split_and_loaders(tiny_dataset: Path) -> None:
     assert np.isnan(flags[list(val_rows)]).any() and (~np.isnan(flags[list(val_rows)])).any()
     batch = next(iter(module.train_dataloader()))
     assert len(batch) == 8
-    probes = module.probe_datasets()
-    loader = module.evaluation_loader(probes["train"])
+    probes = probe_datasets(module)
+    loader = evaluation_loader(module, probes["train"])
     labelled = np.concatenate([b.targets["flag"].numpy() for b in loader])
     assert not np.isnan(labelled).any()
     again = EventDataModule(str(tiny_dataset), min_length=2, val_fraction=0.25)

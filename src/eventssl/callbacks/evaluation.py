@@ -21,6 +21,7 @@ from eventssl.callbacks.selection import (
     checkpoint_record,
 )
 from eventssl.evaluation.embeddings import embed_by_length
+from eventssl.evaluation.loaders import probe_datasets
 from eventssl.evaluation.probes import ProbeSpec
 from eventssl.evaluation.protocol import EvaluationSettings, evaluate
 
@@ -115,8 +116,8 @@ class Evaluation(L.Callback):
         if not trainer.is_global_zero:
             return
         datamodule = trainer.datamodule
-        if self.settings.next_events == 0 and not datamodule.probe_datasets(
-            self.settings.target, self.settings.split
+        if self.settings.next_events == 0 and not probe_datasets(
+            datamodule, self.settings.target, self.settings.split
         ):
             rank_zero_warn("Evaluation skipped: no labelled train and test sequences for a target")
             return
@@ -164,7 +165,7 @@ class Evaluation(L.Callback):
         self, folder: Path, module: L.LightningModule, datamodule: L.LightningDataModule
     ) -> None:
         target = self.settings.target or datamodule.schema.default_target
-        test = datamodule.probe_datasets(target).get("test")
+        test = probe_datasets(datamodule, target).get("test")
         if test is not None:
             features, truth = embed_by_length(module, datamodule, test, target)
             np.savez_compressed(folder / "embeddings_test.npz", embeddings=features, target=truth)
