@@ -125,8 +125,8 @@ class Reorder(Augmentation):
 
 
 class Drop(Augmentation):
-    """Remove floor(probability · length) uniformly chosen events, order kept (at least one
-    stays): the robustness perturbation of MLEM §5.5, by the same `drop_events` as training."""
+    """Remove probability · length uniformly chosen events (stochastically rounded), order kept,
+    at least one left: the robustness perturbation of MLEM §5.5, by training's `drop_events`."""
 
     def __init__(self, probability: float = 0.1) -> None:
         if not 0.0 <= probability < 1.0:
