@@ -14,6 +14,7 @@ from eventssl.data.datamodule import EventDataModule
 from eventssl.data.dataset import EventDataset
 from eventssl.evaluation.embeddings import embed_by_length, embed_loader
 from eventssl.evaluation.geometry import geometry
+from eventssl.evaluation.loaders import evaluation_loader, probe_datasets, probe_sources
 from eventssl.evaluation.next_event import next_event_rows, next_event_targets
 from eventssl.evaluation.probes import ProbeSpec, fit_probes, metric
 from eventssl.methods.base import SSLModule
@@ -58,7 +59,7 @@ def evaluate(
     settings = settings or EvaluationSettings()
     schema = datamodule.schema
     target = settings.target or schema.default_target
-    datasets = datamodule.probe_datasets(target, settings.split)
+    datasets = probe_datasets(datamodule, target, settings.split)
     results: dict[str, float] = {}
     if set(datasets) == {"train", "test"}:
         spec = schema.targets[target]
@@ -74,7 +75,7 @@ def evaluate(
             for split, dataset in datasets.items():
                 started = time.perf_counter()
                 if augmentations:  # perturbed batches keep their composition (same draws)
-                    loader = datamodule.evaluation_loader(dataset, augmentations)
+                    loader = evaluation_loader(datamodule, dataset, augmentations)
                     embedded[split] = embed_loader(module, loader, target)
                 else:
                     embedded[split] = embed_by_length(module, datamodule, dataset, target)
@@ -103,7 +104,7 @@ def _own_predictions(
     module: SSLModule, datamodule: EventDataModule, test: EventDataset, target: str
 ) -> dict[str, float]:
     """A supervised model's own head on the test split: `supervised/<metric>`."""
-    loader = datamodule.evaluation_loader(test)
+    loader = evaluation_loader(datamodule, test)
     outputs, truth = embed_loader(module, loader, target, output=module.predict_target)
     spec = datamodule.schema.targets[target]
     if spec.task != "regression":
@@ -118,10 +119,10 @@ def _next_event_results(
     type_field = settings.next_event_type or next(iter(datamodule.schema.categorical), None)
     datamodule.setup(None)
     embedded, targets = {}, {}
-    for split, source in datamodule.probe_sources(settings.split):
+    for split, source in probe_sources(datamodule, settings.split):
         dataset = datamodule.datasets[source]
         dataset = dataset.subset(next_event_rows(dataset, count))
-        loader = datamodule.evaluation_loader(dataset, cut_last=count)
+        loader = evaluation_loader(datamodule, dataset, cut_last=count)
         embedded[split] = embed_loader(module, loader)[0]
         targets[split] = next_event_targets(dataset, count, type_field)
     results = {}
