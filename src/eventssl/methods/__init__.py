@@ -6,6 +6,7 @@ from eventssl.methods.contrastive import Contrastive
 from eventssl.methods.generative import Generative
 from eventssl.methods.hybrid import NaiveHybrid
 from eventssl.methods.mlem import MLEM
+from eventssl.methods.next_item import NextItem
 from eventssl.methods.supervised import Supervised
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "Contrastive",
     "Generative",
     "NaiveHybrid",
+    "NextItem",
     "SSLModule",
     "Supervised",
     "load_method",
