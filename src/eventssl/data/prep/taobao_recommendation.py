@@ -56,9 +56,7 @@ def read_behaviors(path: str | Path, invalid: InvalidRows | None = None) -> pl.D
         text = text.rename({"line_number": "order"})
         for name in ("user_id", "item_id", "timestamp"):
             value = pl.col(name).cast(pl.Int64, strict=False)
-            text = text.with_columns(
-                parse_checked(text, name, value, "an integer", where, invalid)
-            )
+            text = text.with_columns(parse_checked(text, name, value, "an integer", where, invalid))
     unknown = ~text["behavior_type"].is_in(list(BEHAVIORS))
 
     def message(row: int) -> str:
@@ -103,9 +101,7 @@ def write_taobao_recommendation(
     report.read(user_behavior, len(behaviors))
     invalid.report_to(report)
     inside = behaviors.filter(pl.col("timestamp").is_between(START, END, closed="left"))
-    report.drop(
-        "rows outside 2017-11-25 .. 2017-12-03 (UTC+8)", len(behaviors) - len(inside)
-    )
+    report.drop("rows outside 2017-11-25 .. 2017-12-03 (UTC+8)", len(behaviors) - len(inside))
     if inside.is_empty():
         raise RawDataError(f"{user_behavior}: no rows between 2017-11-25 and 2017-12-03 (UTC+8)")
     return write_next_item(
