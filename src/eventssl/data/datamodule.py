@@ -14,7 +14,13 @@ from lightning.pytorch.utilities import rank_zero_info
 from torch.utils.data import DataLoader
 
 from eventssl.data.augmentations import Augmentation
-from eventssl.data.contract import SPLITS, check_disjoint, read_split, split_path
+from eventssl.data.contract import (
+    SPLITS,
+    check_disjoint,
+    check_leave_one_out,
+    read_split,
+    split_path,
+)
 from eventssl.data.dataset import EventDataset
 from eventssl.data.in_memory import InMemorySource
 from eventssl.data.loader_settings import LoaderSettings
@@ -162,9 +168,14 @@ class EventDataModule(L.LightningDataModule):
             write_pendulum(self.path, num_sequences=count)
 
     def setup(self, stage: str | None = None) -> None:
-        if not self.datasets:  # first setup: no sequence may sit in two splits (a leak)
+        if not self.datasets:  # first setup: no sequence may sit in two splits (a leak) ...
             present = [split for split in SPLITS if split_path(self.path, split).is_file()]
-            check_disjoint(self.path, {split: seq_id_column(self.path, split) for split in present})
+            if self.schema.next_item is None:
+                ids = {split: seq_id_column(self.path, split) for split in present}
+                check_disjoint(self.path, ids)
+            else:  # ... unless the splits are leave-one-out views of the same sequences
+                splits = {split: read_split(self.path, split, self.schema) for split in present}
+                check_leave_one_out(self.path, splits)
         if stage in ("fit", "validate", None) and "train_all" not in self.datasets:
             self.datasets |= self.source.setup(self.path, self.schema)
         if stage in ("test", "predict", None) and "test" not in self.datasets:

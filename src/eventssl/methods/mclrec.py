@@ -3,8 +3,9 @@ SIGIR 2023, arXiv 2304.07763)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator, Literal
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -102,7 +103,10 @@ class MCLRec(SSLModule):
         pairs.append((augmented_first, augmented_second))
         meta = sum(nt_xent(a, b, 1.0) for a, b in pairs)
         regulariser = sum(hardest_negative_hinge(a, b) for a, b in pairs)
-        return {"loss_meta": meta, "loss_regulariser": self.hparams.regulariser_weight * regulariser}
+        return {
+            "loss_meta": meta,
+            "loss_regulariser": self.hparams.regulariser_weight * regulariser,
+        }
 
     def compute_losses(self, batch: EventBatch) -> dict[str, Tensor]:
         """The encoder's loss (steps 1 and 3) and its parts."""
