@@ -178,5 +178,5 @@ def frozen(module: nn.Module) -> Iterator[None]:
     try:
         yield
     finally:
-        for parameter, flag in zip(module.parameters(), flags):
+        for parameter, flag in zip(module.parameters(), flags, strict=True):
             parameter.requires_grad_(flag)
