@@ -92,3 +92,24 @@ def test_learns_a_deterministic_successor(encoder: str) -> None:
 def test_the_item_field_must_exist() -> None:
     with pytest.raises(ValueError, match="item='product' is not a categorical field"):
         NextItem(transformer(), item="product")
+
+
+def test_an_embedder_without_time_features_reads_the_items_only() -> None:
+    torch.manual_seed(0)
+    encoder = TransformerEncoder(
+        {"item": ITEMS}, categorical_dim=16, time_features=(), hidden_size=16, dropout=0.0
+    )
+    batch = batch_of([[2, 3, 4]])
+    shifted = EventBatch(batch.time * 7 + 1, batch.categorical, {}, batch.lengths, batch.seq_ids)
+    assert encoder.embedder.output_size == 16
+    assert torch.equal(encoder(batch), encoder(shifted))  # times play no part
+
+
+def test_the_first_loss_is_near_log_of_the_item_count() -> None:
+    """A fresh model guesses uniformly: cross-entropy ≈ log(10 items), not several times it."""
+    torch.manual_seed(0)
+    method = NextItem(transformer(hidden=64)).eval()
+    loss = method.compute_losses(
+        batch_of([[2 + (i * 3 + j) % 10 for j in range(8)] for i in range(16)])
+    )
+    assert abs(loss["loss"].item() - torch.log(torch.tensor(10.0)).item()) < 0.3

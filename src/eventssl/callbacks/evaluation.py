@@ -130,8 +130,11 @@ class Evaluation(L.Callback):
         """Evaluate `module` (the weights of `scored`) on `datamodule`, log the results to
         `loggers` and write them to `folder/<filename>`; {} when nothing is labelled."""
         self.scored = scored
-        if self.settings.next_events == 0 and not probe_datasets(
-            datamodule, self.settings.target, self.settings.split
+        recommends = datamodule.schema.next_item is not None and hasattr(module, "predict_next")
+        if (
+            self.settings.next_events == 0
+            and not recommends
+            and not probe_datasets(datamodule, self.settings.target, self.settings.split)
         ):
             rank_zero_warn("Evaluation skipped: no labelled train and test sequences for a target")
             return {}

@@ -17,6 +17,7 @@ from eventssl.evaluation.geometry import geometry
 from eventssl.evaluation.loaders import evaluation_loader, probe_datasets, probe_sources
 from eventssl.evaluation.next_event import next_event_rows, next_event_targets
 from eventssl.evaluation.probes import ProbeSpec, fit_probes, metric
+from eventssl.evaluation.recommendation import recommend
 from eventssl.methods.base import SSLModule
 
 
@@ -94,6 +95,9 @@ def evaluate(
     predict = getattr(module, "predict_target", None)
     if callable(predict) and "test" in datasets:
         results |= _own_predictions(module, datamodule, datasets["test"], target)
+    if datamodule.schema.next_item is not None and callable(getattr(module, "predict_next", None)):
+        progress(f"evaluating next-item recommendation on the {settings.split} split")
+        results |= recommend(module, datamodule, settings.split)
     if settings.next_events > 0:
         progress("evaluating next events")
         results |= _next_event_results(module, datamodule, settings)

@@ -17,7 +17,7 @@ from eventssl.data.batch import EventBatch
 from eventssl.data.batch_views import two_views
 from eventssl.losses.mclrec import hardest_negative_hinge, nt_xent
 from eventssl.methods.base import SSLModule
-from eventssl.methods.next_item import ItemScores, next_item_loss
+from eventssl.methods.next_item import ItemScores, last_item_ranking, next_item_loss
 from eventssl.nn.sequence_encoder import SequenceEncoder, last_valid
 
 
@@ -127,6 +127,17 @@ class MCLRec(SSLModule):
             first, second = self.encode_views(batch)
         losses = self.meta_loss(first, second)
         return losses["loss_meta"] + losses["loss_regulariser"]
+
+    def validation_step(self, batch: EventBatch, batch_index: int) -> Tensor:
+        losses = self.compute_losses(batch)
+        states = self.encoder.states(self.encoder.embedder(batch), batch.lengths)
+        losses |= last_item_ranking(self.scores, states, batch, self.item)
+        self.log_losses(losses, "val", len(batch))
+        return losses["loss"]
+
+    def selection_metric(self) -> tuple[str, str]:
+        """The epoch with the best validation NDCG@10 of the held-out last items."""
+        return ("val/ndcg@10", "max")
 
     # -- the optimisation loop --
     def encoder_parameters(self) -> list[nn.Parameter]:

@@ -12,14 +12,20 @@ from torch import Tensor, nn
 
 from eventssl.data.batch import EventBatch
 from eventssl.data.schema import MISSING_CODE
+from eventssl.evaluation.ranking import ranking_metrics
 from eventssl.methods.base import SSLModule
 from eventssl.nn.sequence_encoder import SequenceEncoder, last_valid
+
+
+INITIAL_SPREAD = 0.02  # SASRec's (RecBole's initializer_range)
 
 
 class ItemScores(nn.Module):
     """Scores of every item code for a state: the dot product with the item's input embedding
     (SASRec ties them), after a linear map when the embedding is narrower than the state.
-    Padding and missing codes score −inf, so they are never predicted."""
+    Padding and missing codes score −inf, so they are never predicted. The item table is
+    re-initialised N(0, 0.02²) as SASRec's code does: with unit-variance rows the first logits
+    have a spread of √H and the first cross-entropy is several times log N."""
 
     def __init__(self, encoder: SequenceEncoder, item: str) -> None:
         super().__init__()
@@ -30,6 +36,9 @@ class ItemScores(nn.Module):
                 f"(fields: {', '.join(tables) or 'none'})"
             )
         self.table = tables[item]  # shared with the encoder, not a copy
+        with torch.no_grad():
+            self.table.weight.normal_(0.0, INITIAL_SPREAD)
+            self.table.weight[self.table.padding_idx or 0].zero_()
         width = self.table.embedding_dim
         hidden = encoder.hidden_size
         self.projection = nn.Identity() if width == hidden else nn.Linear(hidden, width)
@@ -79,9 +88,33 @@ class NextItem(SSLModule):
     def compute_losses(self, batch: EventBatch) -> dict[str, Tensor]:
         return {"loss": next_item_loss(self.scores, self.states(batch), batch, self.item)}
 
+    def validation_step(self, batch: EventBatch, batch_index: int) -> Tensor:
+        states = self.states(batch)
+        losses = {"loss": next_item_loss(self.scores, states, batch, self.item)}
+        losses |= last_item_ranking(self.scores, states, batch, self.item)
+        self.log_losses(losses, "val", len(batch))
+        return losses["loss"]
+
+    def selection_metric(self) -> tuple[str, str]:
+        """The epoch with the best validation NDCG@10 of the held-out last items."""
+        return ("val/ndcg@10", "max")
+
     def predict_next(self, batch: EventBatch) -> Tensor:
         """Scores (B, N) of the item that follows each sequence's last event."""
         return self.scores(last_valid(self.states(batch), batch.lengths))
+
+
+def last_item_ranking(
+    scores: ItemScores, states: Tensor, batch: EventBatch, item: str
+) -> dict[str, Tensor]:
+    """HR@10 and NDCG@10 of each sequence's last item ranked from the state before it (a
+    validation sequence of a leave-one-out split ends with its held-out item)."""
+    usable = batch.lengths >= 2  # (B,)
+    rows = torch.arange(len(batch), device=states.device)[usable]
+    before = states[rows, batch.lengths[usable] - 2]  # (R, H) the state after the prefix
+    truth = batch.categorical[item][rows, batch.lengths[usable] - 1]  # (R,)
+    metrics = ranking_metrics(scores(before).detach().float(), truth, ks=(10,))
+    return {name: torch.tensor(value, device=states.device) for name, value in metrics.items()}
 
 
 def next_item_loss(scores: ItemScores, states: Tensor, batch: EventBatch, item: str) -> Tensor:
