@@ -16,6 +16,7 @@ from eventssl.evaluation.embeddings import embed_by_length, embed_loader
 from eventssl.evaluation.geometry import geometry
 from eventssl.evaluation.loaders import evaluation_loader, probe_datasets, probe_sources
 from eventssl.evaluation.next_event import next_event_rows, next_event_targets
+from eventssl.evaluation.next_item_probe import fit_next_item_probe, probe_scores
 from eventssl.evaluation.probes import ProbeSpec, fit_probes, metric
 from eventssl.evaluation.recommendation import recommend
 from eventssl.methods.base import SSLModule
@@ -95,13 +96,29 @@ def evaluate(
     predict = getattr(module, "predict_target", None)
     if callable(predict) and "test" in datasets:
         results |= _own_predictions(module, datamodule, datasets["test"], target)
-    if datamodule.schema.next_item is not None and callable(getattr(module, "predict_next", None)):
-        progress(f"evaluating next-item recommendation on the {settings.split} split")
-        results |= recommend(module, datamodule, settings.split)
+    if datamodule.schema.next_item is not None:
+        results |= _recommendation_results(module, datamodule, settings, progress)
     if settings.next_events > 0:
         progress("evaluating next events")
         results |= _next_event_results(module, datamodule, settings)
     return results
+
+
+def _recommendation_results(
+    module: SSLModule,
+    datamodule: EventDataModule,
+    settings: EvaluationSettings,
+    progress: Callable[[str], None],
+) -> dict[str, float]:
+    """A next-item method's own scores (`recommendation/…`), else a linear next-item probe
+    over its frozen states (`next_item_probe/…`)."""
+    if callable(getattr(module, "predict_next", None)):
+        progress(f"evaluating next-item recommendation on the {settings.split} split")
+        return recommend(module, datamodule, settings.split)
+    progress("fitting a next-item probe on the frozen train prefixes")
+    probe = fit_next_item_probe(module, datamodule, seed=settings.seed)
+    predict = probe_scores(module, probe)
+    return recommend(module, datamodule, settings.split, predict, prefix="next_item_probe")
 
 
 def _own_predictions(

@@ -19,6 +19,7 @@ from eventssl.methods.base import SSLModule
 
 def last_items(datamodule: EventDataModule, split: str) -> Tensor:
     """(N,) the item code of the last event of every sequence of `split`."""
+    datamodule.setup(None)
     dataset = datamodule.datasets[split]
     columns = dataset.columns
     ends = columns.offsets[dataset.rows + 1] - 1  # (N,) each row's last event
@@ -31,8 +32,9 @@ def recommend(
     datamodule: EventDataModule,
     split: str = "test",
     predict: Callable[[EventBatch], Tensor] | None = None,
+    prefix: str = "recommendation",
 ) -> dict[str, float]:
-    """`recommendation/hr@K` and `ndcg@K` (K = 5, 10, 20) of `predict` (default: the module's
+    """`<prefix>/hr@K` and `ndcg@K` (K = 5, 10, 20) of `predict` (default: the module's
     `predict_next`, scores (B, N) over item codes) on `split`, items already in the history
     kept in the ranking as RecBole does for sequential models."""
     if datamodule.schema.next_item is None:
@@ -49,4 +51,4 @@ def recommend(
     finally:
         module.train(was_training)
     truth = last_items(datamodule, split).long()
-    return recommendation_results(ranking_metrics(torch.cat(scores), truth))
+    return recommendation_results(ranking_metrics(torch.cat(scores), truth), prefix)

@@ -16,7 +16,6 @@ from eventssl.evaluation.ranking import ranking_metrics
 from eventssl.methods.base import SSLModule
 from eventssl.nn.sequence_encoder import SequenceEncoder, last_valid
 
-
 INITIAL_SPREAD = 0.02  # SASRec's (RecBole's initializer_range)
 
 
