@@ -48,6 +48,7 @@ class MCLRec(SSLModule):
     next-item + λ·InfoNCE + β·(meta + regulariser) with the augmenters fixed, (2) the augmenters
     step on meta + regulariser with the encoder fixed, (3) the encoder steps again as in (1).
     `joint=True` updates everything together on the loss of (1) (the paper's ablation).
+    Lightning's `global_step` counts optimizer updates: three per batch, one with `joint`.
 
     Args:
         encoder: a causal sequence encoder whose embedder has the `item` field.
