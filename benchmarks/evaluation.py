@@ -81,6 +81,7 @@ def embedding_passes(count: int, width: int) -> None:
     from eventssl.data import EventDataModule
     from eventssl.data.pendulum_dataset import write_pendulum
     from eventssl.evaluation.embeddings import embed_by_length, embed_loader
+    from eventssl.evaluation.loaders import evaluation_loader, probe_datasets
     from eventssl.evaluation.protocol import evaluate
     from eventssl.methods import Contrastive
     from eventssl.nn import GRUEncoder
@@ -89,7 +90,7 @@ def embedding_passes(count: int, width: int) -> None:
         folder = Path(scratch) / "pendulum"
         write_pendulum(folder, num_sequences=count, num_test=min(1000, count // 10))
         data = EventDataModule(str(folder), batch_size=128, max_length=100)
-        train = data.probe_datasets()["train"]
+        train = probe_datasets(data)["train"]
         torch.manual_seed(0)
         module = Contrastive(GRUEncoder(numerical=data.numerical, hidden_size=width)).eval()
         print(f"\nPendulum {count:,} sequences, GRU {width}, {torch.get_num_threads()} threads")
@@ -100,7 +101,7 @@ def embedding_passes(count: int, width: int) -> None:
             start = time.perf_counter()
             if name.startswith("old"):
                 with torch.no_grad():
-                    embed_loader(module, data.evaluation_loader(train))
+                    embed_loader(module, evaluation_loader(data, train))
             else:
                 embed_by_length(module, data, train)
             seconds = time.perf_counter() - start

@@ -14,7 +14,7 @@ from eventssl.methods import load_method
 CONFIGS = [
     path
     for path in sorted((Path(__file__).parents[1] / "experiments" / "pendulum").glob("*.yaml"))
-    # trainer.yaml is a part that the method configs load; MLEM is tested with its teacher
+    # dataset.yaml is the part the method configs load; MLEM is tested with its teacher
     if "model:" in path.read_text() and "methods.MLEM" not in path.read_text()
 ]
 SMALL = [

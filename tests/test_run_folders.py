@@ -26,7 +26,7 @@ CHECKPOINTS = [
         "class_path": "lightning.pytorch.callbacks.ModelCheckpoint",
         "init_args": {"monitor": "val/loss", "save_last": True, "enable_version_counter": False},
     },
-    {  # as in experiments/<dataset>/trainer.yaml: a second writer of last.ckpt, every 2 steps
+    {  # as in experiments/base.yaml: a second writer of last.ckpt, every 2 steps
         "class_path": "lightning.pytorch.callbacks.ModelCheckpoint",
         "init_args": {
             "every_n_train_steps": 2,

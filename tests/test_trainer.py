@@ -13,6 +13,7 @@ from eventssl.callbacks import Evaluation
 from eventssl.cli import main
 from eventssl.data import EventDataModule, write_dataset
 from eventssl.data.contract import columns_to_table
+from eventssl.evaluation.loaders import probe_datasets
 from eventssl.methods import Contrastive
 from eventssl.nn import GRUEncoder
 from eventssl.trainer import EventTrainer
@@ -41,7 +42,7 @@ def test_evaluate_embeds_each_split_once(tmp_path: Path) -> None:
     trainer = EventTrainer(logger=False, callbacks=[Evaluation(geometry=False)])
     (results,) = trainer.evaluate(module, data, ckpt_path=str(checkpoint))
 
-    probe = data.probe_datasets()
+    probe = probe_datasets(data)
     assert not tested
     assert sum(seen) == len(probe["train"]) + len(probe["test"])  # one pass per split
     for name, value in module.state_dict().items():

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from settings import MIN_LENGTH
 from torch import Tensor, nn
-from trial_common import TrialArgs, cycle, parse_trial_args, run_throughput
+from trial_common import TrialArgs, autocast, cycle, device, parse_trial_args, run_throughput
 from trials_eventssl import train_loader
 
 from eventssl.data.dataset import EventDataset
@@ -43,7 +43,7 @@ def main() -> None:
     train = full.subset(np.flatnonzero(full.lengths >= MIN_LENGTH))
     coles = args.system == "bare_gru_coles"
     width = event_width(train, args)
-    gru = nn.GRU(width, args.sizes.hidden_size, batch_first=True)
+    gru = nn.GRU(width, args.sizes.hidden_size, batch_first=True).to(device(args.sizes))
     optimizer = torch.optim.Adam(gru.parameters(), lr=1e-3)
     views = args.dataset.num_views if coles else 1
 
@@ -53,10 +53,11 @@ def main() -> None:
             yield torch.randn(len(lengths), int(lengths.max()), width), lengths
 
     def step(batch: tuple[Tensor, Tensor]) -> None:
-        inputs, lengths = batch
-        states, _ = gru(inputs)  # (B, L, H)
-        index = (lengths - 1).view(-1, 1, 1).expand(-1, 1, states.shape[-1])
-        loss = states.gather(1, index).pow(2).mean()
+        inputs, lengths = (tensor.to(device(args.sizes)) for tensor in batch)
+        with autocast(args.sizes):
+            states, _ = gru(inputs)  # (B, L, H)
+            index = (lengths - 1).view(-1, 1, 1).expand(-1, 1, states.shape[-1])
+            loss = states.gather(1, index).pow(2).mean()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

@@ -70,6 +70,8 @@ class Sizes:
         epochs: training epochs of the quality runs.
         pendulum_sequences: Pendulum size (10 % test, at most 1000).
         subsample: keep only this many train sequences (test: a quarter) of every dataset.
+        device: where a throughput trial trains ("cpu", "cuda"); quality runs stay on CPU.
+        precision: "fp32", or "bf16" for bf16 autocast of the forward pass and the loss.
     """
 
     hidden_size: int = 512
@@ -80,6 +82,8 @@ class Sizes:
     epochs: int = 2
     pendulum_sequences: int = 4000
     subsample: int | None = None
+    device: str = "cpu"
+    precision: str = "fp32"
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

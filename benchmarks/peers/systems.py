@@ -54,10 +54,14 @@ def run_trial(
     work: Path | None = None,
     threads: int | None = None,
     seed: int = 0,
+    peer_python: Path | None = None,
 ) -> dict[str, Any]:
-    """Run one trial in its venv and return its JSON result (or {"error": ...})."""
+    """Run one trial in its venv and return its JSON result (or {"error": ...}).
+
+    A peer system runs with `peer_python` when given, else with the peer venv's interpreter.
+    """
     system = SYSTEMS[name]
-    python = str(venv_python()) if system.peer else sys.executable
+    python = str(peer_python or venv_python()) if system.peer else sys.executable
     command = [
         python,
         str(HERE / system.script),

@@ -3,6 +3,8 @@
 A trial is one process: it builds its system, runs `warmup` untimed and `steps` timed training
 steps (each step = next batch from the loader, collate included + forward + backward + optimizer
 step) and prints one JSON line prefixed with `RESULT `. Only torch and the standard library.
+On a GPU (`Sizes.device`) every step ends with a synchronisation, and the result holds the peak
+GPU memory allocated during the timed steps.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import resource
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +51,11 @@ def parse_trial_args(systems: Iterable[str]) -> TrialArgs:
     parser.add_argument("--work", type=Path, default=Path("."))
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
+    sizes = Sizes.from_json(args.sizes)
+    if args.mode != "throughput" and sizes.device != "cpu":
+        parser.error(f"--mode {args.mode} runs on CPU only; got Sizes.device={sizes.device!r}")
+    if sizes.precision not in ("fp32", "bf16"):
+        parser.error(f"Sizes.precision must be 'fp32' or 'bf16', got {sizes.precision!r}")
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
     return TrialArgs(
@@ -55,10 +63,29 @@ def parse_trial_args(systems: Iterable[str]) -> TrialArgs:
         mode=args.mode,
         dataset=DATASETS[args.dataset],
         folder=args.folder,
-        sizes=Sizes.from_json(args.sizes),
+        sizes=sizes,
         work=args.work,
         seed=args.seed,
     )
+
+
+def device(sizes: Sizes) -> torch.device:
+    """The trial's training device."""
+    return torch.device(sizes.device)
+
+
+def autocast(sizes: Sizes) -> AbstractContextManager:
+    """bf16 autocast of what runs inside it when `sizes.precision` is "bf16", else nothing."""
+    return torch.autocast(
+        device_type=device(sizes).type,
+        dtype=torch.bfloat16,
+        enabled=sizes.precision == "bf16",
+    )
+
+
+def on_gpu() -> bool:
+    """True once this process has used CUDA (steps must then be synchronised to be timed)."""
+    return torch.cuda.is_available() and torch.cuda.is_initialized()
 
 
 def cycle(loader: Iterable) -> Iterator:
@@ -108,12 +135,16 @@ def time_training(
     setup_rss = current_rss_mib()
     times, load_times, events, sequences = [], [], 0, 0
     for index in range(warmup + steps):
+        if index == warmup and on_gpu():
+            torch.cuda.reset_peak_memory_stats()
         batch = None if time_loading else next(batches)
         start = time.perf_counter()
         if time_loading:
             batch = next(batches)
         loaded = time.perf_counter()
         step(batch)
+        if on_gpu():
+            torch.cuda.synchronize()
         done = time.perf_counter()
         if index >= warmup:
             times.append(done - start)
@@ -122,7 +153,8 @@ def time_training(
             events += batch_events
             sequences += batch_sequences
     total = sum(times)
-    return {
+    gpu = {"peak_gpu_mib": torch.cuda.max_memory_allocated() / 2**20} if on_gpu() else {}
+    return gpu | {
         "events_per_s": events / total,
         "sequences_per_s": sequences / total,
         "step_ms_median": 1e3 * float(np.median(times)),
@@ -205,6 +237,8 @@ def report(args: TrialArgs, **values: Any) -> None:
         "dataset": args.dataset.name,
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
+        "device": args.sizes.device,
+        "precision": args.sizes.precision,
         **values,
         "peak_rss_mib": peak_rss_mib(),
         "ru_maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

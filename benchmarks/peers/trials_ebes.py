@@ -32,7 +32,9 @@ from torch import nn
 from torch.utils.data import DataLoader
 from trial_common import (
     TrialArgs,
+    autocast,
     cycle,
+    device,
     load_meta,
     parse_trial_args,
     report,
@@ -174,13 +176,15 @@ def main() -> None:
             config = coles_config(meta, args)
             teacher = save_teacher(build_model(config), config, Path(scratch.name))
         model, loss_fn = build_mlem(meta, args, teacher), ModelLoss()
-    model.train()
+    model.to(device(args.sizes)).train()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-8)
     views = args.dataset.num_views if coles else 1
 
     def step(batch: Batch) -> None:
+        batch = batch.to(device(args.sizes))  # EBES moves the batch's tensors in place
         target = batch.pop_target()
-        loss = loss_fn(model(batch), target)
+        with autocast(args.sizes):
+            loss = loss_fn(model(batch), target)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

@@ -19,7 +19,9 @@ from settings import MIN_LENGTH, eventssl_teacher
 from torch.utils.data import DataLoader
 from trial_common import (
     TrialArgs,
+    autocast,
     cycle,
+    device,
     parse_trial_args,
     report,
     run_throughput,
@@ -110,12 +112,14 @@ def main() -> None:
     if args.mode == "quality" and not views:
         teacher = args.work / TRAINED_TEACHER
     module = build_method(args, train, teacher)
-    module.train()
+    module.to(device(args.sizes)).train()
     optimizer = module.configure_optimizers()
     num_views = args.dataset.num_views if views else 1
 
     def step(batch: EventBatch) -> None:
-        loss = module.compute_losses(batch)["loss"]
+        batch = batch.to(device(args.sizes), non_blocking=True)
+        with autocast(args.sizes):
+            loss = module.compute_losses(batch)["loss"]
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

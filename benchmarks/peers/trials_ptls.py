@@ -29,7 +29,9 @@ from settings import MIN_LENGTH
 from torch.utils.data import DataLoader
 from trial_common import (
     TrialArgs,
+    autocast,
     cycle,
+    device,
     load_meta,
     parse_trial_args,
     report,
@@ -95,11 +97,14 @@ def main() -> None:
         num_workers=0,
     )
     module = build_module(meta, args)
-    module.train()
+    module.to(device(sizes)).train()
     optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
 
     def step(batch: tuple[PaddedBatch, torch.Tensor]) -> None:
-        loss = module.training_step(batch, 0)
+        padded, labels = batch
+        moved = padded.to(device(sizes), non_blocking=True), labels.to(device(sizes))
+        with autocast(sizes):
+            loss = module.training_step(moved, 0)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

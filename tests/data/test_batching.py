@@ -11,6 +11,7 @@ import torch
 from eventssl.data import EventCollator, EventDataModule, EventDataset
 from eventssl.data.sampler import EpochSampler
 from eventssl.data.views import drop_events, sample_slices
+from eventssl.evaluation.loaders import evaluation_loader, probe_datasets
 
 
 @pytest.fixture
@@ -109,19 +110,72 @@ def test_event_dropout_keeps_order_and_count() -> None:
     lengths = torch.tensor([10, 7, 1, 3])
     index = torch.arange(10)[None, :] + 100 * torch.arange(4)[:, None]  # (4, 10)
     kept, counts = drop_events(index, lengths, probability=0.3)
-    assert counts.tolist() == [7, 4, 1, 2]  # floor(n * 0.7), at least 1
+    removed = lengths - counts  # 0.3 n = 3, 2.1, 0.3, 0.9: floor or one more
+    assert removed[0] == 3 and removed[1] in (2, 3) and counts[2] == 1 and removed[3] in (0, 1)
     for row, count in enumerate(counts.tolist()):
         values = kept[row, :count]
         assert (values.diff() > 0).all()  # order kept, no repeats
         assert (values >= 100 * row).all() and (values < 100 * row + lengths[row]).all()
 
 
+@pytest.mark.parametrize(
+    ("length", "probability", "fewest", "most"),
+    [
+        (10, 0.3, 7, 7),  # 3 removed
+        (7, 0.3, 4, 5),  # 2.1: 2 removed, or 3 with probability 0.1
+        (3, 0.3, 2, 3),  # 0.9: nothing removed, or 1 with probability 0.9
+        (3, 0.7, 1, 1),  # 2.1: 2 or 3 removed, and one event always stays
+        (9, 0.5, 4, 5),  # 4.5: 4 or 5 removed
+        (4, 0.75, 1, 1),  # 3 removed
+        (1, 0.5, 1, 1),  # the only event stays
+        (90, 0.3, 63, 63),  # 27 removed (floor(90 * 0.7) is 62 in floating point)
+        (70, 0.01, 69, 70),  # 0.7: the paper's p on a PhysioNet-sized record
+    ],
+)
+def test_event_dropout_counts_by_hand(
+    length: int, probability: float, fewest: int, most: int
+) -> None:
+    """n · p events go, rounded up with probability frac(n · p): n · p on average."""
+    rows = 20_000
+    index = torch.arange(length).expand(rows, length)  # (R, L)
+    torch.manual_seed(0)
+    positions, counts = drop_events(index, torch.full((rows,), length), probability)
+    assert counts.min() == fewest and counts.max() == most
+    if most > 1:  # not clamped to the one event that always stays
+        assert counts.double().mean().item() == pytest.approx(length * (1 - probability), abs=0.02)
+    assert positions.shape == (rows, most) and (positions[counts == most].diff() > 0).all()
+
+
+@pytest.mark.parametrize("probability", [0.1, 0.3, 0.5, 0.7])
+def test_training_dropout_and_the_robustness_drop_keep_the_same_events(
+    dataset: EventDataset, probability: float
+) -> None:
+    """`event_dropout` and the probe's `Drop` are one function: same counts, same events."""
+    from eventssl.data import augmentations, views
+    from eventssl.data import dataset as collation
+
+    assert collation.drop_events is augmentations.drop_events is views.drop_events
+    indices = list(range(len(dataset)))
+    trained = EventCollator(dataset, event_dropout=probability, seed=5)(indices)
+    probed = EventCollator(dataset, augmentations=[augmentations.Drop(probability)], seed=5)(
+        indices
+    )
+    full = dataset.lengths
+    removed = full - trained.lengths.numpy()
+    low = np.minimum(np.floor(probability * full), full - 1)
+    assert ((removed == low) | (removed == np.minimum(low + 1, full - 1))).all()
+    for name in ("lengths", "time", "seq_ids"):
+        assert torch.equal(getattr(trained, name), getattr(probed, name)), name
+    assert torch.equal(trained.categorical["kind"], probed.categorical["kind"])
+
+
 def test_dropout_then_keep_last(dataset: EventDataset) -> None:
     torch.manual_seed(1)
     batch = EventCollator(dataset, max_length=4, event_dropout=0.5)(list(range(30)))
     full = dataset.lengths[:30]
-    expected = np.minimum(np.maximum(np.floor(full * 0.5), 1), 4)
-    np.testing.assert_array_equal(batch.lengths.numpy(), expected)
+    fewest = np.minimum(np.maximum(full - np.ceil(full * 0.5), 1), 4)
+    most = np.minimum(np.maximum(full - np.floor(full * 0.5), 1), 4)
+    assert ((batch.lengths.numpy() >= fewest) & (batch.lengths.numpy() <= most)).all()
     for row in range(30):
         times = batch.time[row, : batch.lengths[row]]
         assert (times.diff() >= 0).all()
@@ -151,8 +205,8 @@ def test_datamodule_split_and_loaders(tiny_dataset: Path) -> None:
     assert np.isnan(flags[list(val_rows)]).any() and (~np.isnan(flags[list(val_rows)])).any()
     batch = next(iter(module.train_dataloader()))
     assert len(batch) == 8
-    probes = module.probe_datasets()
-    loader = module.evaluation_loader(probes["train"])
+    probes = probe_datasets(module)
+    loader = evaluation_loader(module, probes["train"])
     labelled = np.concatenate([b.targets["flag"].numpy() for b in loader])
     assert not np.isnan(labelled).any()
     again = EventDataModule(str(tiny_dataset), min_length=2, val_fraction=0.25)

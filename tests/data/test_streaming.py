@@ -16,6 +16,7 @@ from eventssl.data import EventCollator, EventDataModule, EventDataset
 from eventssl.data.contract import columns_to_table, split_path, write_dataset
 from eventssl.data.schema import DataContractError
 from eventssl.data.streaming import StreamingEventDataset, hold_out_row_groups, row_groups
+from eventssl.evaluation.loaders import probe_datasets
 from eventssl.methods import Contrastive
 from eventssl.nn import GRUEncoder
 from tests.conftest import TINY_SCHEMA, tiny_columns
@@ -129,9 +130,11 @@ def test_streaming_datamodule_trains_and_evaluates(grouped: Path) -> None:
     )  # fmt: skip
     trainer.fit(method, module)
     assert torch.isfinite(trainer.callback_metrics["val/loss"])
-    validation = {g.index for g in module.row_groups["val"]}
-    assert validation and validation.isdisjoint({g.index for g in module.row_groups["train"]})
-    probes = module.probe_datasets()
+    validation = {g.index for g in module.source.row_groups["val"]}
+    assert validation and validation.isdisjoint(
+        {g.index for g in module.source.row_groups["train"]}
+    )
+    probes = probe_datasets(module)
     assert not np.isnan(probes["train"].columns.targets["flag"][probes["train"].rows]).any()
     with pytest.raises(ValueError, match="streaming"):
         EventDataModule(str(grouped), streaming=True, bucket_by_length=True)

@@ -21,6 +21,7 @@ import yaml
 
 from eventssl.data import EventDataModule
 from eventssl.evaluation.embeddings import embed_by_length
+from eventssl.evaluation.loaders import evaluation_loader
 from eventssl.methods import load_method
 
 
@@ -34,7 +35,7 @@ def describe(run: Path) -> None:
     teacher_module = module.teacher
     with torch.inference_mode():
         teacher = np.concatenate(
-            [teacher_module(batch).numpy() for batch in data.evaluation_loader(val)]
+            [teacher_module(batch).numpy() for batch in evaluation_loader(data, val)]
         )
     s, c = torch.from_numpy(student).double(), torch.from_numpy(teacher).double()
     if module.alignment.normalize:

@@ -16,6 +16,7 @@ from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 
 from eventssl.callbacks.selection import CheckpointSelection, Choice, Selected
 from eventssl.evaluation.embeddings import embed_by_length
+from eventssl.evaluation.loaders import probe_datasets
 from eventssl.evaluation.probes import ProbeSpec
 from eventssl.evaluation.protocol import EvaluationSettings, evaluate
 from eventssl.runs import run_folder
@@ -129,8 +130,11 @@ class Evaluation(L.Callback):
         """Evaluate `module` (the weights of `scored`) on `datamodule`, log the results to
         `loggers` and write them to `folder/<filename>`; {} when nothing is labelled."""
         self.scored = scored
-        if self.settings.next_events == 0 and not datamodule.probe_datasets(
-            self.settings.target, self.settings.split
+        recommends = datamodule.schema.next_item is not None and hasattr(module, "predict_next")
+        if (
+            self.settings.next_events == 0
+            and not recommends
+            and not probe_datasets(datamodule, self.settings.target, self.settings.split)
         ):
             rank_zero_warn("Evaluation skipped: no labelled train and test sequences for a target")
             return {}
@@ -182,7 +186,7 @@ class Evaluation(L.Callback):
         self, folder: Path, module: L.LightningModule, datamodule: L.LightningDataModule
     ) -> None:
         target = self.settings.target or datamodule.schema.default_target
-        test = datamodule.probe_datasets(target).get("test")
+        test = probe_datasets(datamodule, target).get("test")
         if test is not None:
             features, truth = embed_by_length(module, datamodule, test, target)
             np.savez_compressed(folder / "embeddings_test.npz", embeddings=features, target=truth)

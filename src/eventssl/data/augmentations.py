@@ -11,6 +11,8 @@ from dataclasses import dataclass, replace
 import torch
 from torch import Tensor
 
+from eventssl.data.views import drop_events
+
 
 @dataclass(frozen=True)
 class ViewPlan:
@@ -123,10 +125,8 @@ class Reorder(Augmentation):
 
 
 class Drop(Augmentation):
-    """Remove exactly floor(probability · length) uniformly chosen events (at least one stays).
-
-    The robustness perturbation of MLEM §5.5; order is kept.
-    """
+    """Remove probability · length uniformly chosen events (stochastically rounded), order kept,
+    at least one left: the robustness perturbation of MLEM §5.5, by training's `drop_events`."""
 
     def __init__(self, probability: float = 0.1) -> None:
         if not 0.0 <= probability < 1.0:
@@ -134,13 +134,9 @@ class Drop(Augmentation):
         self.probability = probability
 
     def __call__(self, plan: ViewPlan) -> ViewPlan:
-        removed = (plan.lengths.double() * self.probability).floor().long()
-        keep = (plan.lengths - removed).clamp(min=1)  # (B,)
-        chosen = _random_ranks(plan.valid, plan.generator) < keep[:, None]  # (B, L) kept cells
-        width = int(keep.max())
-        # kept positions in their original order, left-aligned
-        order = torch.where(chosen, torch.arange(chosen.shape[1])[None, :], chosen.shape[1])
-        positions = order.sort(dim=1).values[:, :width].clamp(max=chosen.shape[1] - 1)
+        rows, width = plan.index.shape
+        cells = torch.arange(width).expand(rows, width)  # (B, L) each row's own positions
+        positions, keep = drop_events(cells, plan.lengths, self.probability, plan.generator)
         return _take(plan, positions, keep)
 
 

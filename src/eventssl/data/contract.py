@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from eventssl.data.checks import SplitChecker
+from eventssl.data.checks import SplitChecker, _as_python
 from eventssl.data.columns import EventColumns
 from eventssl.data.schema import DataContractError, DatasetSchema
 
@@ -86,7 +86,11 @@ def validate_dataset(folder: str | Path) -> DatasetSchema:
     for required in ("train", "test"):
         if required not in present:
             raise DataContractError(f"{split_path(folder, required)}: missing split file")
-    check_disjoint(folder, {split: read_split(folder, split, schema).seq_ids for split in present})
+    if schema.next_item is None:
+        seq_ids = {split: read_split(folder, split, schema).seq_ids for split in present}
+        check_disjoint(folder, seq_ids)
+    else:
+        check_leave_one_out(folder, {split: read_split(folder, split, schema) for split in present})
     return schema
 
 
@@ -108,6 +112,67 @@ def check_disjoint(folder: str | Path, seq_ids: dict[str, np.ndarray]) -> None:
                     f"{other}.parquet"
                 )
         earlier.append((split, ids))
+
+
+def check_leave_one_out(folder: str | Path, splits: dict[str, EventColumns]) -> None:
+    """Check the splits of a next-item dataset (`DatasetSchema.next_item`): the same seq_ids in
+    train, val and test, each val sequence its train sequence plus one event at the end, each test
+    sequence its val sequence plus one (every column equal on the shared events).
+
+    Raises:
+        DataContractError: naming the split file at fault, the seq_id and the column.
+    """
+    missing = [split for split in SPLITS if split not in splits]
+    if missing:
+        raise DataContractError(
+            f"{split_path(folder, missing[0])}: missing split file; a next-item (leave-one-out) "
+            "dataset needs train, val and test"
+        )
+    for shorter, longer in zip(SPLITS, SPLITS[1:], strict=False):
+        _check_one_event_longer(folder, shorter, splits[shorter], longer, splits[longer])
+
+
+def _check_one_event_longer(
+    folder: str | Path, shorter: str, short: EventColumns, longer: str, long: EventColumns
+) -> None:
+    path = split_path(folder, longer)
+    for ids, others, owner, holder in (
+        (short.seq_ids, long.seq_ids, shorter, longer),
+        (long.seq_ids, short.seq_ids, longer, shorter),
+    ):
+        absent = np.flatnonzero(~np.isin(ids, others))
+        if len(absent):
+            raise DataContractError(
+                f"{split_path(folder, holder)}: seq_id {_as_python(ids[absent[0]])!r} of "
+                f"{owner}.parquet is missing; a next-item dataset holds the same sequences in "
+                "train, val and test"
+            )
+    # row of `long` holding each row of `short` (both id sets are equal and unique)
+    match = np.empty(len(short), dtype=np.int64)
+    match[np.argsort(short.seq_ids, kind="stable")] = np.argsort(long.seq_ids, kind="stable")
+    wrong = np.flatnonzero(long.lengths[match] != short.lengths + 1)
+    if len(wrong):
+        row = int(wrong[0])
+        raise DataContractError(
+            f"{path}: seq_id {_as_python(short.seq_ids[row])!r} has "
+            f"{int(long.lengths[match[row]])} events and {int(short.lengths[row])} in "
+            f"{shorter}.parquet; a next-item dataset adds exactly one event per split"
+        )
+    rows = np.repeat(np.arange(len(short)), short.lengths)  # (E_short,) row of each event
+    within = np.arange(len(rows)) - short.offsets[rows]
+    positions = long.offsets[match[rows]] + within  # (E_short,) the same events in `long`
+    columns = {"time": (short.time, long.time)}
+    columns |= {name: (v, long.categorical[name]) for name, v in short.categorical.items()}
+    columns |= {name: (v, long.numerical[name]) for name, v in short.numerical.items()}
+    for name, (values, others) in columns.items():
+        same = (values == others[positions]) | (np.isnan(values) & np.isnan(others[positions]))
+        if not same.all():
+            event = int(np.flatnonzero(~same)[0])
+            raise DataContractError(
+                f"{path}: column '{name}': seq_id {_as_python(short.seq_ids[rows[event]])!r} "
+                f"differs from {shorter}.parquet at event {int(within[event])}; its first events "
+                f"must be those of {shorter}.parquet"
+            )
 
 
 def columns_to_table(columns: EventColumns) -> pa.Table:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,19 +14,20 @@ from lightning.pytorch.utilities import rank_zero_info
 from torch.utils.data import DataLoader
 
 from eventssl.data.augmentations import Augmentation
-from eventssl.data.contract import SPLITS, check_disjoint, read_split, split_path
-from eventssl.data.dataset import EventCollator, EventDataset
-from eventssl.data.pendulum_dataset import pendulum_schema, write_pendulum
-from eventssl.data.sampler import EpochLoader, EpochSampler
-from eventssl.data.schema import SCHEMA_FILE, DataContractError, DatasetSchema
-from eventssl.data.streaming import (
-    RowGroup,
-    StreamingEventDataset,
-    StreamingLoader,
-    hold_out_row_groups,
-    labelled_sample,
-    row_groups,
+from eventssl.data.contract import (
+    SPLITS,
+    check_disjoint,
+    check_leave_one_out,
+    read_split,
+    split_path,
 )
+from eventssl.data.dataset import EventDataset
+from eventssl.data.in_memory import InMemorySource
+from eventssl.data.loader_settings import LoaderSettings
+from eventssl.data.pendulum_dataset import pendulum_schema, write_pendulum
+from eventssl.data.schema import SCHEMA_FILE, DataContractError, DatasetSchema
+from eventssl.data.source import LoaderContext, Source
+from eventssl.data.streaming_source import StreamingSource
 
 
 class EventDataModule(L.LightningDataModule):
@@ -60,10 +60,12 @@ class EventDataModule(L.LightningDataModule):
             whole row groups, and evaluation reads only the labelled train rows.
         buffer_size: with streaming, sequences shuffled together (about what memory holds).
 
-    Batch order and random views are functions of the run seed (`seed_everything`), the epoch
-    and the batch, and the position in the epoch is saved in checkpoints, so `fit
-    --ckpt_path last` after a kill mid-epoch continues with the very batches the uninterrupted
-    run would have seen.
+    Batch order and random views are functions of the run seed (`seed_everything`, saved in
+    this module's state), the epoch and the batch; the training loader saves its place in the
+    epoch (`EpochLoader`), so `fit --ckpt_path last` after a kill mid-epoch continues with the
+    very batches the uninterrupted run would have seen. Train and val come from a `Source`
+    (`InMemorySource`, or `StreamingSource` for `streaming`); the loaders of evaluation are
+    in `eventssl.evaluation.loaders`.
     """
 
     def __init__(
@@ -99,16 +101,37 @@ class EventDataModule(L.LightningDataModule):
             raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
         if not 0.0 <= event_dropout < 1.0:
             raise ValueError(f"event_dropout must be in [0, 1), got {event_dropout}")
-        if streaming and (bucket_by_length or labelled_limit is not None):
-            raise ValueError("data.streaming works without bucket_by_length and labelled_limit")
         self.save_hyperparameters(ignore=["augmentations"])
         self.augmentations = list(augmentations or [])
         self.path = Path(path)
+        self.loader_settings = LoaderSettings(
+            batch_size=batch_size,
+            max_length=max_length,
+            num_views=num_views,
+            min_view_length=min_view_length,
+            max_view_length=max_view_length,
+            event_dropout=event_dropout,
+            augmentations=tuple(self.augmentations),
+            num_workers=num_workers,
+            pin_memory=pin_memory,
+        )
+        split = dict(val_fraction=val_fraction, split_seed=split_seed, min_length=min_length)
+        self.source: Source
+        if streaming:  # the one place where streaming and in-memory data differ
+            if bucket_by_length or labelled_limit is not None:
+                raise ValueError("data.streaming works without bucket_by_length and labelled_limit")
+            self.source = StreamingSource(self.loader_settings, buffer_size=buffer_size, **split)
+        else:
+            self.source = InMemorySource(
+                self.loader_settings,
+                bucket_by_length=bucket_by_length,
+                labelled_limit=labelled_limit,
+                **split,
+            )
         self._schema: DatasetSchema | None = None
         self.datasets: dict[str, EventDataset] = {}
-        self.row_groups: dict[str, list[RowGroup]] = {}  # streaming: train and val
         self.seed = torch.initial_seed()  # seed_everything runs before the CLI builds this
-        self._resume: tuple[int, int] | None = None
+        self._old_position: dict[str, int] | None = None
 
     # -- schema, linked into the encoder by the CLI -------------------------------------------
     @property
@@ -145,234 +168,64 @@ class EventDataModule(L.LightningDataModule):
             write_pendulum(self.path, num_sequences=count)
 
     def setup(self, stage: str | None = None) -> None:
-        if not self.datasets:  # first setup: no sequence may sit in two splits (a leak)
+        if not self.datasets:  # first setup: no sequence may sit in two splits (a leak) ...
             present = [split for split in SPLITS if split_path(self.path, split).is_file()]
-            check_disjoint(self.path, {split: seq_id_column(self.path, split) for split in present})
-        if stage in ("fit", "validate", None) and "train" not in self.datasets:
-            self._setup_fit()
+            if self.schema.next_item is None:
+                ids = {split: seq_id_column(self.path, split) for split in present}
+                check_disjoint(self.path, ids)
+            else:  # ... unless the splits are leave-one-out views of the same sequences
+                splits = {split: read_split(self.path, split, self.schema) for split in present}
+                check_leave_one_out(self.path, splits)
+        if stage in ("fit", "validate", None) and "train_all" not in self.datasets:
+            self.datasets |= self.source.setup(self.path, self.schema)
         if stage in ("test", "predict", None) and "test" not in self.datasets:
-            self.datasets["test"] = self._read("test")
+            self.datasets["test"] = EventDataset(
+                read_split(self.path, "test", self.schema), self.schema
+            )
 
-    def _read(self, split: str) -> EventDataset:
-        return EventDataset(read_split(self.path, split, self.schema), self.schema)
-
-    def _setup_fit(self) -> None:
-        hp = self.hparams
-        if hp.streaming:
-            self._setup_streaming()
-            return
-        train = self._read("train")
-        if split_path(self.path, "val").is_file():
-            val = self._read("val")
-        else:
-            train, val = self._split(train, hp.val_fraction, hp.split_seed)
-        self.datasets["train_all"] = train
-        keep = train.lengths >= hp.min_length
-        if hp.labelled_limit is not None:
-            target = self.schema.default_target
-            if target is None:
-                raise DataContractError(f"{self.path}: data.labelled_limit needs a default target")
-            labelled = keep & ~np.isnan(train.columns.targets[target][train.rows])
-            keep = np.zeros_like(keep)
-            keep[np.flatnonzero(labelled)[: hp.labelled_limit]] = True
-        self.datasets["train"] = train.subset(np.flatnonzero(keep))
-        self.datasets["val"] = val.subset(np.flatnonzero(val.lengths >= hp.min_length))
-        for split in ("train", "val"):
-            if len(self.datasets[split]) == 0:
-                raise DataContractError(
-                    f"{self.path}: no {split} sequence has at least data.min_length="
-                    f"{hp.min_length} events"
-                )
-
-    def _setup_streaming(self) -> None:
-        hp = self.hparams
-        train = row_groups(split_path(self.path, "train"))
-        if split_path(self.path, "val").is_file():
-            val = row_groups(split_path(self.path, "val"))
-        else:
-            train, val = hold_out_row_groups(train, hp.val_fraction, hp.split_seed)
-        self.row_groups = {"train": train, "val": val}
-        self.datasets["train_all"] = labelled_sample(train, self.schema, hp.buffer_size)
-
-    @staticmethod
-    def _split(
-        dataset: EventDataset, fraction: float, seed: int
-    ) -> tuple[EventDataset, EventDataset]:
-        """Hold out `fraction` of the labelled and of the unlabelled rows, separately."""
-        rng = np.random.default_rng(seed)
-        target = dataset.schema.default_target
-        labelled = (
-            ~np.isnan(dataset.columns.targets[target][dataset.rows])
-            if target
-            else np.zeros(len(dataset), dtype=bool)
-        )
-        held_out = []
-        for group in (np.flatnonzero(labelled), np.flatnonzero(~labelled)):
-            held_out.append(rng.permutation(group)[: round(fraction * len(group))])
-        val_rows = np.sort(np.concatenate(held_out))
-        train_rows = np.setdiff1d(np.arange(len(dataset)), val_rows)
-        return dataset.subset(train_rows), dataset.subset(val_rows)
-
-    # -- loaders ------------------------------------------------------------------------------
-    def _collator(self, dataset: EventDataset, train: bool, views: bool) -> EventCollator:
-        return EventCollator(dataset, seed=self.seed, **self._collator_options(train, views))
-
-    def _collator_options(self, train: bool, views: bool) -> dict[str, Any]:
-        hp = self.hparams
-        return dict(
-            max_length=hp.max_length,
-            num_views=hp.num_views if views else 1,
-            min_view_length=hp.min_view_length,
-            max_view_length=hp.max_view_length if views and hp.num_views > 1 else None,
-            event_dropout=hp.event_dropout if train else 0.0,
-            augmentations=self.augmentations if views and hp.num_views > 1 else None,
-        )
-
-    def _train_sampler(self, dataset: EventDataset) -> EpochSampler:
+    def _context(self) -> LoaderContext:
         trainer = self.trainer
-        sampler = EpochSampler(
-            dataset.lengths,
-            self.hparams.batch_size,
-            bucket_by_length=self.hparams.bucket_by_length,
-            seed=self.seed,
-            num_replicas=trainer.world_size if trainer else 1,
-            rank=trainer.global_rank if trainer else 0,
-        )
-        if self._resume is not None:
-            sampler.resume(*self._resume)
-            self._resume = None
-        return sampler
-
-    def _data_loader(
-        self, dataset: EventDataset, collator: EventCollator, **options: Any
-    ) -> DataLoader:
-        hp = self.hparams
-        loader = EpochLoader if isinstance(options.get("sampler"), EpochSampler) else DataLoader
-        return loader(
-            dataset,
-            batch_size=options.pop("batch_size", None) or hp.batch_size,
-            collate_fn=collator,
-            num_workers=hp.num_workers,
-            pin_memory=hp.pin_memory,
-            # worker seeds from a generator of our own keep torch's global RNG for the model
-            generator=torch.Generator().manual_seed(self.seed),
-            **options,
-        )
-
-    def _streaming_loader(self, split: str, train: bool) -> StreamingLoader:
-        hp, trainer = self.hparams, self.trainer
-        dataset = StreamingEventDataset(
-            self.row_groups[split],
-            self.schema,
-            partial(EventCollator, **self._collator_options(train, views=True)),
-            batch_size=hp.batch_size,
-            buffer_size=hp.buffer_size,
-            shuffle=train,
-            min_length=hp.min_length,
-            seed=self.seed,
-            num_replicas=trainer.world_size if trainer else 1,
-            rank=trainer.global_rank if trainer else 0,
-        )
-        return StreamingLoader(
-            dataset,
-            epoch=lambda: trainer.current_epoch if trainer and train else 0,
-            num_workers=hp.num_workers,
-            pin_memory=hp.pin_memory,
+        if trainer is None:
+            return LoaderContext(self.seed)
+        return LoaderContext(
+            self.seed, trainer.world_size, trainer.global_rank, lambda: trainer.current_epoch
         )
 
     def train_dataloader(self) -> DataLoader:
-        if self.hparams.streaming:
-            return self._streaming_loader("train", train=True)
-        dataset = self.datasets["train"]
-        return self._data_loader(
-            dataset,
-            self._collator(dataset, train=True, views=True),
-            sampler=self._train_sampler(dataset),
-            persistent_workers=self.hparams.num_workers > 0,
-        )
+        loader = self.source.train_loader(self._context())
+        if self._old_position is not None and hasattr(loader, "load_state_dict"):
+            loader.load_state_dict(self._old_position)
+        self._old_position = None
+        return loader
 
     def val_dataloader(self) -> DataLoader:
-        if self.hparams.streaming:
-            return self._streaming_loader("val", train=False)
-        dataset = self.datasets["val"]
-        return self._data_loader(
-            dataset,
-            self._collator(dataset, train=False, views=True),
-            persistent_workers=self.hparams.num_workers > 0,
-        )
+        return self.source.val_loader(self._context())
 
     def test_dataloader(self) -> DataLoader:
-        dataset = self.datasets["test"]
-        return self._data_loader(dataset, self._collator(dataset, train=False, views=False))
-
-    # -- resume: the run seed and the position in the epoch travel in the checkpoint ----------
-    def state_dict(self) -> dict[str, Any]:
-        state: dict[str, Any] = {"seed": self.seed}
-        trainer = self.trainer
-        if trainer is not None and trainer.state.fn == "fit":
-            progress = trainer.fit_loop.epoch_loop.batch_progress.current
-            state |= {"epoch": trainer.current_epoch, "batches": progress.ready}
-        return state
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.seed = int(state_dict.get("seed", self.seed))
-        if "epoch" in state_dict:
-            self._resume = (int(state_dict["epoch"]), int(state_dict["batches"]))
+        return self.loader_settings.whole_sequences(self.datasets["test"], self.seed)
 
     def predict_dataloader(self) -> list[DataLoader]:
         """Whole sequences of every split, in `predict_splits` order."""
         self.setup(None)
-        return [self.evaluation_loader(self.datasets[name]) for name in self.predict_splits]
+        settings = self.loader_settings
+        return [
+            settings.whole_sequences(self.datasets[name], self.seed) for name in self.predict_splits
+        ]
 
     @property
     def predict_splits(self) -> list[str]:
-        return ["test"] if self.hparams.streaming else ["train_all", "val", "test"]
+        """The splits held whole in memory: train ("train_all"), val and test, or test alone
+        when train and val are streamed."""
+        return [*self.source.whole_splits, "test"]
 
-    def probe_datasets(
-        self, target: str | None = None, scored: str = "test"
-    ) -> dict[str, EventDataset]:
-        """The labelled rows of the probe's train and scored splits for `target`: the train
-        split (never the validation rows) and test by default, or val for `scored="val"`, the
-        split on which settings are chosen."""
-        target = target or self.schema.default_target
-        if target is None or target not in self.schema.targets:
-            return {}
-        self.setup(None)
-        datasets = {}
-        for split, source in self.probe_sources(scored):
-            dataset = self.datasets[source]
-            labelled = ~np.isnan(dataset.columns.targets[target][dataset.rows])
-            if labelled.any():
-                datasets[split] = dataset.subset(np.flatnonzero(labelled))
-        return datasets
+    # -- resume: the run seed travels in the checkpoint (the loader keeps its own place) -----
+    def state_dict(self) -> dict[str, Any]:
+        return {"seed": self.seed}
 
-    def probe_sources(self, scored: str = "test") -> tuple[tuple[str, str], ...]:
-        """(probe split, dataset) pairs: where probes are fitted and where they are scored."""
-        if scored == "test":
-            return (("train", "train_all"), ("test", "test"))
-        if scored != "val":
-            raise ValueError(f"evaluation split must be 'test' or 'val', got {scored!r}")
-        if self.hparams.streaming:
-            raise ValueError("scoring probes on the val split needs data.streaming=false")
-        return (("train", "train_all"), ("test", "val"))
-
-    def evaluation_loader(
-        self,
-        dataset: EventDataset,
-        augmentations: list[Augmentation] | None = None,
-        cut_last: int = 0,
-        batch_size: int | None = None,
-    ) -> DataLoader:
-        """Whole sequences in order, optionally perturbed or without their last events;
-        `batch_size` defaults to the training one."""
-        collator = EventCollator(
-            dataset,
-            max_length=self.hparams.max_length,
-            augmentations=augmentations,
-            cut_last=cut_last,
-            seed=self.seed,
-        )
-        return self._data_loader(dataset, collator, batch_size=batch_size)
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.seed = int(state_dict.get("seed", self.seed))
+        if "batches" in state_dict:  # a checkpoint written before the loader kept its place
+            self._old_position = {"epoch": state_dict["epoch"], "batches": state_dict["batches"]}
 
 
 def seq_id_column(folder: Path, split: str) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 from torch.utils.data import DataLoader, DistributedSampler
@@ -43,6 +44,7 @@ class EpochSampler(DistributedSampler):
         self.bucket_by_length = bucket_by_length
         self.pool_batches = pool_batches
         self._resume: tuple[int, int] | None = None
+        self.skipped = 0  # batches the current pass skipped (a resume's)
 
     def resume(self, epoch: int, batches: int) -> None:
         """Skip the first `batches` batches of this rank the next time `epoch` is iterated."""
@@ -69,8 +71,10 @@ class EpochSampler(DistributedSampler):
 
     def __iter__(self) -> Iterator[int]:
         local = self._batches()[self.rank :: self.num_replicas]
+        self.skipped = 0
         if self._resume is not None and self._resume[0] == self.epoch:
-            local = local[self._resume[1] :]
+            self.skipped = self._resume[1]
+            local = local[self.skipped :]
             self._resume = None
         for batch in local:
             yield from batch.tolist()
@@ -80,15 +84,47 @@ class EpochSampler(DistributedSampler):
 
 
 class EpochLoader(DataLoader):
-    """A DataLoader over an `EpochSampler`, resumable in Lightning's sense (`state_dict`).
+    """A DataLoader over an `EpochSampler` that keeps its own place, for exact resume.
 
-    Its own state is the sampler's epoch; the run seed and the position inside the epoch are
-    restored earlier, through `EventDataModule.state_dict`, because the collator and the
-    sampler are built from them before Lightning hands loader states back.
+    Its state (`state_dict`, which Lightning saves in checkpoints and hands back before the
+    first batch) is the sampler's epoch and how many of that epoch's batches this rank has
+    handed out; a restored loader starts that epoch after them. Lightning does not prefetch
+    from a loader with a length, so batches handed out are batches trained on.
     """
 
+    position: tuple[int, int] = (0, 0)  # (epoch, batches of it handed out)
+
+    def __iter__(self) -> Iterator[Any]:
+        return _Counted(super().__iter__(), self)
+
     def state_dict(self) -> dict[str, int]:
-        return {"epoch": self.sampler.epoch}
+        epoch, batches = self.position
+        if epoch != self.sampler.epoch:  # a new epoch was set: none of its batches went out
+            epoch, batches = self.sampler.epoch, 0
+        return {"epoch": epoch, "batches": batches}
 
     def load_state_dict(self, state_dict: dict[str, int]) -> None:
-        self.sampler.set_epoch(int(state_dict["epoch"]))
+        epoch = int(state_dict["epoch"])
+        self.sampler.set_epoch(epoch)
+        if "batches" in state_dict:  # older checkpoints kept it in the datamodule's state
+            self.sampler.resume(epoch, int(state_dict["batches"]))
+            self.position = (epoch, int(state_dict["batches"]))
+
+
+class _Counted(Iterator[Any]):
+    """A loader's iterator that records, with each batch, the loader's place in the epoch."""
+
+    def __init__(self, iterator: Iterator[Any], loader: EpochLoader) -> None:
+        self.iterator = iterator
+        self.loader = loader
+        self.count = 0
+
+    def __next__(self) -> Any:
+        batch = next(self.iterator)  # runs the sampler's pass (and its skip) on the first call
+        self.count += 1
+        sampler = self.loader.sampler
+        self.loader.position = (sampler.epoch, sampler.skipped + self.count)
+        return batch
+
+    def __len__(self) -> int:
+        return len(self.iterator)

@@ -41,6 +41,11 @@ class DatasetSchema:
 
     Categorical cardinalities count every code, padding (0) and missing (1) included, so codes lie
     in [0, cardinality) and an embedding table of that size covers them.
+
+    `next_item` marks a leave-one-out next-item recommendation dataset (SASRec, S3-Rec, MCLRec): it
+    names the categorical field whose next value is predicted. The splits then hold the same
+    sequences (one per user): train all events but the last two, val all but the last, test all;
+    the target of a val/test sequence is its last event.
     """
 
     name: str
@@ -50,6 +55,7 @@ class DatasetSchema:
     numerical: dict[str, NumericStats] = field(default_factory=dict)
     targets: dict[str, TargetSpec] = field(default_factory=dict)
     default_target: str | None = None
+    next_item: str | None = None
 
     def __post_init__(self) -> None:
         where = f"schema '{self.name}'"
@@ -76,6 +82,11 @@ class DatasetSchema:
                 f"{where}: default_target '{self.default_target}' is not among the targets "
                 f"{sorted(self.targets)}"
             )
+        if self.next_item is not None and self.next_item not in self.categorical:
+            raise DataContractError(
+                f"{where}: next_item '{self.next_item}' is not among the categorical fields "
+                f"{sorted(self.categorical)}"
+            )
         names = [*self.categorical, *self.numerical, *self.targets]
         reserved = {"seq_id", "time"} & set(names)
         if reserved or len(set(names)) != len(names):
@@ -86,10 +97,13 @@ class DatasetSchema:
         return [*self.categorical, *self.numerical]
 
     def save(self, folder: str | Path) -> None:
-        """Write `schema.json` into `folder` atomically."""
+        """Write `schema.json` into `folder` atomically (`next_item` only when it is set)."""
         path = Path(folder) / SCHEMA_FILE
         temporary = path.with_suffix(".json.tmp")
-        temporary.write_text(json.dumps(asdict(self), indent=2) + "\n")
+        fields = asdict(self)
+        if self.next_item is None:
+            del fields["next_item"]  # other datasets' schema.json stay as they were
+        temporary.write_text(json.dumps(fields, indent=2) + "\n")
         temporary.replace(path)
 
     @classmethod
@@ -108,6 +122,7 @@ class DatasetSchema:
                 numerical={k: NumericStats(**v) for k, v in raw.get("numerical", {}).items()},
                 targets={k: TargetSpec(**v) for k, v in raw.get("targets", {}).items()},
                 default_target=raw.get("default_target"),
+                next_item=raw.get("next_item"),
             )
         except DataContractError as error:
             raise DataContractError(f"{path}: {error}") from None

@@ -11,14 +11,12 @@ import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import torch
-from torch.utils.data import DataLoader, IterableDataset, get_worker_info
+from torch.utils.data import IterableDataset, get_worker_info
 
 from eventssl.data.batch import EventBatch
 from eventssl.data.contract import EventColumns, table_columns
@@ -233,36 +231,3 @@ def merged(parts: list[EventDataset]) -> EventDataset:
         },
     )
     return EventDataset(columns, parts[0].schema, row_numbers=numbers)
-
-
-def labelled_sample(groups: list[RowGroup], schema: DatasetSchema, rows: int) -> EventDataset:
-    """What evaluation embeds of a streamed train split: its labelled rows (the probes' train
-    set) or, without a target, the first `rows` sequences. Read one row group at a time."""
-    target = schema.default_target
-    parts, count = [], 0
-    for group in groups:
-        table = pq.ParquetFile(group.path).read_row_group(group.index)
-        if target is not None:
-            table = table.filter(pc.is_valid(table[target]))
-        elif count >= rows:
-            break
-        parts.append(table)
-        count += table.num_rows
-    if count == 0:
-        raise DataContractError(f"{groups[0].path}: no labelled row for target {target!r}")
-    table = pa.concat_tables(parts).combine_chunks()
-    return EventDataset(table_columns(groups[0].path, table, schema), schema)
-
-
-class StreamingLoader(DataLoader):
-    """A DataLoader over a `StreamingEventDataset` that tells it the epoch at every `iter`."""
-
-    def __init__(
-        self, dataset: StreamingEventDataset, epoch: Callable[[], int], **options: Any
-    ) -> None:
-        super().__init__(dataset, batch_size=None, persistent_workers=False, **options)
-        self.current_epoch = epoch
-
-    def __iter__(self) -> Any:
-        self.dataset.epoch = self.current_epoch()  # workers are forked with this epoch
-        return super().__iter__()

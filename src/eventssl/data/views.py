@@ -49,21 +49,29 @@ def sample_slices(
 def drop_events(
     index: Tensor, lengths: Tensor, probability: float, generator: torch.Generator | None = None
 ) -> tuple[Tensor, Tensor]:
-    """Keep a uniformly random subset of floor(length * (1 - p)) events per row, in order.
+    """Remove n · p uniformly chosen events per row of n, rounded stochastically, keeping the
+    rest in order.
+
+    A row drops floor(n · p) events, plus one more with probability frac(n · p), so it drops
+    n · p on average (as the per-event dropout of the paper's code, pytorch-lifestream's
+    `DropoutTrx`, does) and keeps at least one. The one dropout of the package: training's
+    `event_dropout` (MLEM §2.3) and the robustness probe's `Drop` (MLEM §5.5) both call it.
 
     Args:
         index: (B, L) positions of each row's events (only the first `lengths` are valid).
         lengths: (B,) long.
 
     Returns:
-        The kept positions (B, L') left-aligned, and their counts (B,), at least 1.
+        The kept positions (B, L') left-aligned, and their counts (B,).
     """
     if not 0.0 <= probability < 1.0:
         raise ValueError(f"event dropout probability must be in [0, 1), got {probability}")
-    keep = (lengths.double() * (1.0 - probability)).floor().long().clamp(min=1)  # (B,)
     width = index.shape[1]
     valid = torch.arange(width)[None, :] < lengths[:, None]  # (B, L)
     scores = torch.rand(index.shape, generator=generator).masked_fill(~valid, 2.0)
+    expected = lengths.double() * probability  # (B,)
+    removed = expected.floor() + (torch.rand(lengths.shape, generator=generator) < expected.frac())
+    keep = (lengths - removed.long()).clamp(min=1)  # (B,)
     chosen = scores.argsort(dim=1)  # (B, L) random order of valid positions first
     rank = torch.arange(width)[None, :]
     chosen = torch.where(rank < keep[:, None], chosen, width).sort(dim=1).values  # in order

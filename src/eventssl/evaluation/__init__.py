@@ -2,5 +2,6 @@
 
 from eventssl.evaluation.embeddings import embed_loader
 from eventssl.evaluation.probes import fit_probes
+from eventssl.evaluation.ranking import ranking_metrics, recommendation_results
 
-__all__ = ["embed_loader", "fit_probes"]
+__all__ = ["embed_loader", "fit_probes", "ranking_metrics", "recommendation_results"]

@@ -12,6 +12,7 @@ from torch.utils.data import DataLoader
 
 from eventssl.data.batch import EventBatch
 from eventssl.data.dataset import EventDataset
+from eventssl.evaluation.loaders import evaluation_loader
 from eventssl.methods.base import SSLModule
 
 
@@ -53,7 +54,7 @@ def embed_by_length(
     """`embed_loader` over the unperturbed `dataset` in large length-sorted batches (little
     padding), returned in the dataset's order: the same embeddings, several times faster."""
     order = np.argsort(dataset.lengths, kind="stable")  # (N,) shortest first
-    loader = datamodule.evaluation_loader(dataset.subset(order), batch_size=batch_size)
+    loader = evaluation_loader(datamodule, dataset.subset(order), batch_size=batch_size)
     embeddings, values = embed_loader(module, loader, target)
     restore = np.empty_like(order)
     restore[order] = np.arange(len(order))

@@ -14,8 +14,11 @@ from eventssl.data.datamodule import EventDataModule
 from eventssl.data.dataset import EventDataset
 from eventssl.evaluation.embeddings import embed_by_length, embed_loader
 from eventssl.evaluation.geometry import geometry
+from eventssl.evaluation.loaders import evaluation_loader, probe_datasets, probe_sources
 from eventssl.evaluation.next_event import next_event_rows, next_event_targets
+from eventssl.evaluation.next_item_probe import fit_next_item_probe, probe_scores
 from eventssl.evaluation.probes import ProbeSpec, fit_probes, metric
+from eventssl.evaluation.recommendation import recommend
 from eventssl.methods.base import SSLModule
 
 
@@ -58,7 +61,7 @@ def evaluate(
     settings = settings or EvaluationSettings()
     schema = datamodule.schema
     target = settings.target or schema.default_target
-    datasets = datamodule.probe_datasets(target, settings.split)
+    datasets = probe_datasets(datamodule, target, settings.split)
     results: dict[str, float] = {}
     if set(datasets) == {"train", "test"}:
         spec = schema.targets[target]
@@ -74,7 +77,7 @@ def evaluate(
             for split, dataset in datasets.items():
                 started = time.perf_counter()
                 if augmentations:  # perturbed batches keep their composition (same draws)
-                    loader = datamodule.evaluation_loader(dataset, augmentations)
+                    loader = evaluation_loader(datamodule, dataset, augmentations)
                     embedded[split] = embed_loader(module, loader, target)
                 else:
                     embedded[split] = embed_by_length(module, datamodule, dataset, target)
@@ -93,17 +96,36 @@ def evaluate(
     predict = getattr(module, "predict_target", None)
     if callable(predict) and "test" in datasets:
         results |= _own_predictions(module, datamodule, datasets["test"], target)
+    if datamodule.schema.next_item is not None:
+        results |= _recommendation_results(module, datamodule, settings, progress)
     if settings.next_events > 0:
         progress("evaluating next events")
         results |= _next_event_results(module, datamodule, settings)
     return results
 
 
+def _recommendation_results(
+    module: SSLModule,
+    datamodule: EventDataModule,
+    settings: EvaluationSettings,
+    progress: Callable[[str], None],
+) -> dict[str, float]:
+    """A next-item method's own scores (`recommendation/…`), else a linear next-item probe
+    over its frozen states (`next_item_probe/…`)."""
+    if callable(getattr(module, "predict_next", None)):
+        progress(f"evaluating next-item recommendation on the {settings.split} split")
+        return recommend(module, datamodule, settings.split)
+    progress("fitting a next-item probe on the frozen train prefixes")
+    probe = fit_next_item_probe(module, datamodule, seed=settings.seed)
+    predict = probe_scores(module, probe)
+    return recommend(module, datamodule, settings.split, predict, prefix="next_item_probe")
+
+
 def _own_predictions(
     module: SSLModule, datamodule: EventDataModule, test: EventDataset, target: str
 ) -> dict[str, float]:
     """A supervised model's own head on the test split: `supervised/<metric>`."""
-    loader = datamodule.evaluation_loader(test)
+    loader = evaluation_loader(datamodule, test)
     outputs, truth = embed_loader(module, loader, target, output=module.predict_target)
     spec = datamodule.schema.targets[target]
     if spec.task != "regression":
@@ -118,10 +140,10 @@ def _next_event_results(
     type_field = settings.next_event_type or next(iter(datamodule.schema.categorical), None)
     datamodule.setup(None)
     embedded, targets = {}, {}
-    for split, source in datamodule.probe_sources(settings.split):
+    for split, source in probe_sources(datamodule, settings.split):
         dataset = datamodule.datasets[source]
         dataset = dataset.subset(next_event_rows(dataset, count))
-        loader = datamodule.evaluation_loader(dataset, cut_last=count)
+        loader = evaluation_loader(datamodule, dataset, cut_last=count)
         embedded[split] = embed_loader(module, loader)[0]
         targets[split] = next_event_targets(dataset, count, type_field)
     results = {}

@@ -89,7 +89,8 @@ class EventEmbedder(nn.Module):
             projected = torch.einsum("blfi,fid->blfd", inputs, self.numerical_weight)
             projected = projected + self.numerical_bias  # (B, L, F, D)
             parts.append(projected.flatten(2))  # (B, L, F*D)
-        parts.extend(self.time_inputs(batch).unbind(-1))
+        if self.time_features:  # e.g. SASRec reads the items only
+            parts.extend(self.time_inputs(batch).unbind(-1))
         return torch.cat([p if p.dim() == 3 else p.unsqueeze(-1) for p in parts], dim=-1)
 
     def time_inputs(self, batch: EventBatch) -> Tensor:

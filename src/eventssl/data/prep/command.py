@@ -44,6 +44,23 @@ def add_frequency_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_core_arguments(parser: argparse.ArgumentParser) -> None:
+    """The k-core thresholds of the next-item datasets (RecBole's `[5,inf)` by default)."""
+    parser.add_argument(
+        "--min-user-interactions",
+        type=int,
+        default=5,
+        help="drop users with fewer interactions, repeated with the item rule until both hold "
+        "(default 5; at least 3: train, val and test each need an event)",
+    )
+    parser.add_argument(
+        "--min-item-interactions",
+        type=int,
+        default=5,
+        help="drop items with fewer interactions (default 5)",
+    )
+
+
 def run(parser: argparse.ArgumentParser, output: str, write: Callable[[], object]) -> None:
     """Call `write`, validate what it wrote; bad input exits with status 2 and one message."""
     try:

@@ -36,6 +36,7 @@ class Report:
         self.dropped: dict[str, int] = {}
         self.sequences: dict[str, int] = {}
         self.events: dict[str, int] = {}
+        self.totals: dict[str, int] = {}  # counts worth a summary line (users, items, ...)
 
     def log(self, message: str) -> None:
         if self.verbose:
@@ -58,6 +59,7 @@ class Report:
         lines += [f"  dropped        {count:>12,}  {why}" for why, count in self.dropped.items()]
         if not self.dropped:
             lines.append("  dropped                   0")
+        lines += [f"  {what:<14} {count:>12,}" for what, count in self.totals.items()]
         for split, count in self.sequences.items():
             lines.append(f"  {split:<14} {count:>12,}  sequences, {self.events[split]:,} events")
         return "\n".join(lines)
