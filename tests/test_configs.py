@@ -91,7 +91,8 @@ def test_config_runs_a_step(
         ]
     )
     (seen,) = StepCheck.seen
-    updates = 3 if "methods.MCLRec" in config.read_text() else 1  # its meta-optimisation: 3 per batch
+    # MCLRec's meta-optimisation makes 3 optimizer updates per batch
+    updates = 3 if "methods.MCLRec" in config.read_text() else 1
     assert seen["steps"] == updates and math.isfinite(seen["loss"])
     assert seen["changed"], "the optimizer step left every trainable weight unchanged"
 
