@@ -111,8 +111,12 @@ class MCLRec(SSLModule):
 
     def compute_losses(self, batch: EventBatch) -> dict[str, Tensor]:
         """The encoder's loss (steps 1 and 3) and its parts."""
-        hp = self.hparams
         states = self.encoder.states(self.encoder.embedder(batch), batch.lengths)  # (B, L, H)
+        return self.losses_from(batch, states)
+
+    def losses_from(self, batch: EventBatch, states: Tensor) -> dict[str, Tensor]:
+        """`compute_losses` given the batch's per-event states (B, L, H)."""
+        hp = self.hparams
         losses = {"loss_next_item": next_item_loss(self.scores, states, batch, self.item)}
         first, second = self.encode_views(batch)
         losses["loss_contrastive"] = nt_xent(first, second, hp.temperature)
@@ -130,8 +134,8 @@ class MCLRec(SSLModule):
         return losses["loss_meta"] + losses["loss_regulariser"]
 
     def validation_step(self, batch: EventBatch, batch_index: int) -> Tensor:
-        losses = self.compute_losses(batch)
-        states = self.encoder.states(self.encoder.embedder(batch), batch.lengths)
+        states = self.encoder.states(self.encoder.embedder(batch), batch.lengths)  # (B, L, H)
+        losses = self.losses_from(batch, states)
         losses |= last_item_ranking(self.scores, states, batch, self.item)
         self.log_losses(losses, "val", len(batch))
         return losses["loss"]
