@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 import torch
 from torch import Tensor
 
+from eventssl.data.schema import MISSING_CODE
 from eventssl.data.views import drop_events
 
 
@@ -27,6 +28,27 @@ class ViewPlan:
     @property
     def valid(self) -> Tensor:
         return torch.arange(self.index.shape[1])[None, :] < self.lengths[:, None]  # (B, L)
+
+    def gather(
+        self, time: Tensor, categorical: dict[str, Tensor], numerical: dict[str, Tensor]
+    ) -> tuple[Tensor, dict[str, Tensor], dict[str, Tensor]]:
+        """The padded (B, L) fields this plan takes from flat (E,) columns: 0 on padding,
+        masked events' fields missing (code 1 / NaN); on the columns' device."""
+        device = time.device
+        valid = self.valid.to(device)
+        index = self.index.to(device).masked_fill(~valid, 0)
+        time_index = self.time_index.to(device).masked_fill(~valid, 0)
+
+        def take(column: Tensor, where: Tensor = index) -> Tensor:
+            return column[where].masked_fill(~valid, 0)
+
+        fields = {k: take(v).long() for k, v in categorical.items()}
+        values = {k: take(v) for k, v in numerical.items()}
+        if self.masked is not None:
+            masked = self.masked.to(device)
+            fields = {k: v.masked_fill(masked, MISSING_CODE) for k, v in fields.items()}
+            values = {k: v.masked_fill(masked, float("nan")) for k, v in values.items()}
+        return take(time, time_index), fields, values
 
 
 def _check_ratio(ratio: float) -> None:

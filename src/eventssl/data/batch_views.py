@@ -8,7 +8,6 @@ from torch import Tensor
 
 from eventssl.data.augmentations import Augmentation, ViewPlan
 from eventssl.data.batch import EventBatch
-from eventssl.data.schema import MISSING_CODE
 
 
 def augment_batch(
@@ -18,21 +17,13 @@ def augment_batch(
     rows, width = batch.time.shape
     cells = torch.arange(rows * width).view(rows, width)  # (B, L) flat cell of each event
     plan = augmentation(ViewPlan(cells, cells, batch.lengths.cpu(), generator=generator))
-    valid = plan.valid.to(batch.time.device)  # (B, L')
-    index = plan.index.to(batch.time.device).masked_fill(~valid, 0)
-    time_index = plan.time_index.to(batch.time.device).masked_fill(~valid, 0)
-
-    def gather(column: Tensor, where: Tensor = index) -> Tensor:
-        return column.flatten()[where].masked_fill(~valid, 0)
-
-    categorical = {k: gather(v) for k, v in batch.categorical.items()}
-    numerical = {k: gather(v) for k, v in batch.numerical.items()}
-    if plan.masked is not None:
-        masked = plan.masked.to(batch.time.device)
-        categorical = {k: v.masked_fill(masked, MISSING_CODE) for k, v in categorical.items()}
-        numerical = {k: v.masked_fill(masked, float("nan")) for k, v in numerical.items()}
+    time, categorical, numerical = plan.gather(
+        batch.time.flatten(),
+        {k: v.flatten() for k, v in batch.categorical.items()},
+        {k: v.flatten() for k, v in batch.numerical.items()},
+    )
     return EventBatch(
-        time=gather(batch.time, time_index),
+        time=time,
         categorical=categorical,
         numerical=numerical,
         lengths=plan.lengths.to(batch.lengths.device),

@@ -14,7 +14,7 @@ from torch.utils.data import Dataset
 from eventssl.data.augmentations import Augmentation, ViewPlan
 from eventssl.data.batch import EventBatch
 from eventssl.data.contract import EventColumns, read_split
-from eventssl.data.schema import MISSING_CODE, DatasetSchema
+from eventssl.data.schema import DatasetSchema
 from eventssl.data.views import drop_events, sample_slices
 
 
@@ -145,20 +145,9 @@ class EventCollator:
         plan = ViewPlan(index, index, lengths, generator=generator)
         for augmentation in self.augmentations:
             plan = augmentation(plan)
-        valid = plan.valid  # (B, L)
-
-        def gather(column: Tensor, index: Tensor = plan.index) -> Tensor:
-            return column[index.masked_fill(~valid, 0)].masked_fill(~valid, 0)
-
-        categorical = {k: gather(v).long() for k, v in data.categorical.items()}
-        numerical = {k: gather(v) for k, v in data.numerical.items()}
-        if plan.masked is not None:
-            categorical = {
-                k: v.masked_fill(plan.masked, MISSING_CODE) for k, v in categorical.items()
-            }
-            numerical = {k: v.masked_fill(plan.masked, float("nan")) for k, v in numerical.items()}
+        time, categorical, numerical = plan.gather(data.time, data.categorical, data.numerical)
         return EventBatch(
-            time=gather(data.time, plan.time_index).float(),
+            time=time.float(),
             categorical=categorical,
             numerical=numerical,
             lengths=plan.lengths,
