@@ -130,7 +130,7 @@ class Evaluation(L.Callback):
         """Evaluate `module` (the weights of `scored`) on `datamodule`, log the results to
         `loggers` and write them to `folder/<filename>`; {} when nothing is labelled."""
         self.scored = scored
-        recommends = datamodule.schema.next_item is not None and hasattr(module, "predict_next")
+        recommends = datamodule.schema.next_item is not None  # own head or next-item probe
         if (
             self.settings.next_events == 0
             and not recommends

@@ -80,7 +80,7 @@ class CheckpointSelection:
         better = previous is None or (value < previous if mode == "min" else value > previous)
         if better:
             path = trainer.strategy.broadcast(str(folder / "checkpoints" / "best.ckpt"))
-            trainer.save_checkpoint(path)
+            trainer.save_checkpoint(path, weights_only=False)
             self.best = Selected(
                 self.choice, f"{mode} {metric}", path, trainer.current_epoch + 1, value
             )

@@ -38,6 +38,34 @@ def metric_bars(rows: Sequence[dict], methods: Sequence[str], path: Path) -> Pat
     return path
 
 
+def ranking_bars(rows: Sequence[dict], methods: Sequence[str], path: Path) -> Path | None:
+    """NDCG@10 and HR@10 per method (mean, std error bars): the method's own next-item head,
+    else its next-item probe (labelled "probe"); None without ranking metrics."""
+    cells = _cells(rows)
+    shown: list[tuple[str, str, str]] = []  # (method, metric prefix, label)
+    for method in methods:
+        for prefix, label in (("recommendation", method), ("next_item_probe", f"{method} (probe)")):
+            if (method, f"{prefix}/ndcg@10") in cells:
+                shown.append((method, prefix, label))
+                break
+    if not shown:
+        return None
+    figure, axis = plt.subplots(figsize=(1.6 + 1.4 * len(shown), 4))
+    for offset, metric in enumerate(("ndcg@10", "hr@10")):
+        found = [cells.get((method, f"{prefix}/{metric}"), {}) for method, prefix, _ in shown]
+        means = [cell.get("mean", np.nan) for cell in found]
+        stds = [cell.get("std", 0.0) for cell in found]
+        positions = np.arange(len(shown)) + offset * 0.4
+        axis.bar(positions, means, 0.4, yerr=stds, capsize=3, label=metric)
+    axis.set_xticks(np.arange(len(shown)) + 0.2, [label for *_, label in shown], rotation=20)
+    axis.set_title("Next-item recommendation, full ranking (test split)")
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path
+
+
 def robustness_curves(rows: Sequence[dict], methods: Sequence[str], path: Path) -> Path | None:
     """Linear-probe metric against the event-dropout level, one line per method."""
     cells = _cells(rows)

@@ -126,6 +126,11 @@ def write_rows(
             [m for m in all_metrics if m.startswith("robustness/") and "/linear_" in m],
         ),
         (
+            "Next-item recommendation, full ranking (recommendation/: the method's own head; "
+            "next_item_probe/: a linear probe on its frozen states)",
+            [m for m in all_metrics if m.startswith(("recommendation/", "next_item_probe/"))],
+        ),
+        (
             "Next-event probes (linear)",
             [
                 m

@@ -22,10 +22,12 @@ from lightning.pytorch import Callback
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 
 from eventssl.callbacks.evaluation import Evaluation, read_results
+from eventssl.callbacks.stopping import SelectionStopping
 from eventssl.compare.history import run_details
 from eventssl.compare.plots import (
     embedding_scatter,
     metric_bars,
+    ranking_bars,
     robustness_curves,
     training_curves,
 )
@@ -195,7 +197,10 @@ def fit(
         also = {**evaluation, "checkpoint": choice, "filename": f"evaluation-{choice}.json"}
         callbacks.append(Evaluation(**also))
     if arguments.patience is not None:
-        callbacks.append(EarlyStopping("val/loss", mode="min", patience=arguments.patience))
+        if arguments.stop_on == "selection":
+            callbacks.append(SelectionStopping(arguments.patience))
+        else:
+            callbacks.append(EarlyStopping("val/loss", mode="min", patience=arguments.patience))
     dataset = Path(arguments.configs).name
     loggers = [
         {
@@ -241,8 +246,13 @@ def report(
         f"MLEM teachers: {'one per seed' if arguments.teacher == 'per_seed' else shared} "
         "(the contrastive run's last checkpoint)."
     )
+    watched = (
+        "selection metric (val/loss where a method has none)"
+        if arguments.stop_on == "selection"
+        else "val/loss"
+    )
     stopping = (
-        f"Early stopping: after {arguments.patience} validations without a lower val/loss."
+        f"Early stopping: after {arguments.patience} validations without a better {watched}."
         if arguments.patience is not None
         else "No early stopping: every run trains trainer.max_epochs."
     )
@@ -264,6 +274,7 @@ def report(
     names = list(runs)
     metric_bars(rows, names, output / "probes.png")
     robustness_curves(rows, names, output / "robustness.png")
+    ranking_bars(rows, names, output / "recommendation.png")
     for number, metric in enumerate(arguments.curves):
         name = "curves.png" if number == 0 else f"curves_{metric.replace('/', '_')}.png"
         training_curves(folders, output / name, metric)

@@ -64,6 +64,14 @@ def parser(description: str = "") -> ArgumentParser:
         "trainer.max_epochs)",
     )
     parser.add_argument(
+        "--stop_on",
+        type=str,
+        default="val_loss",
+        help="what --patience watches: val_loss, or selection (each method's own checkpoint "
+        "criterion, e.g. val/ndcg@10 for NextItem and MCLRec as MCLRec's code does; val/loss "
+        "for methods without one)",
+    )
+    parser.add_argument(
         "--teacher",
         type=str,
         default="per_seed",
@@ -109,6 +117,8 @@ def check_settings(arguments) -> None:
             )
     if arguments.teacher not in ("per_seed", "shared"):
         raise ValueError(f"--teacher must be per_seed or shared; got {arguments.teacher!r}")
+    if arguments.stop_on not in ("val_loss", "selection"):
+        raise ValueError(f"--stop_on must be val_loss or selection; got {arguments.stop_on!r}")
     if arguments.patience is not None and arguments.patience < 1:
         raise ValueError(
             f"--patience must be a positive number of validations; got {arguments.patience}"
