@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -9,6 +10,8 @@ import pyarrow as pa
 import pytest
 import torch
 
+from eventssl.callbacks.evaluation import Evaluation
+from eventssl.callbacks.selection import Selected
 from eventssl.data import DatasetSchema, write_dataset
 from eventssl.data.datamodule import EventDataModule
 from eventssl.evaluation.next_item_probe import fit_next_item_probe, probe_scores
@@ -78,3 +81,17 @@ def test_the_probe_learns_the_successor_from_frozen_states(tmp_path: Path) -> No
     results = recommend(module, data, "test", probe_scores(module, probe), prefix="probe")
     assert results["probe/hr@5"] > 0.9  # chance: 5 / 40
     assert all(torch.equal(a, b) for a, b in zip(before, module.parameters(), strict=True))
+
+
+def test_the_evaluation_callback_probes_a_method_without_a_next_item_head(
+    tmp_path: Path,
+) -> None:
+    """A next-item folder has no labels: an embedding-only method still gets its probe."""
+    torch.manual_seed(0)
+    data = datamodule(cycle_folder(tmp_path / "data"))
+    module = Contrastive(GRUEncoder(SCHEMA.categorical, {}, hidden_size=8))
+    evaluation = Evaluation(geometry=False)
+    results = evaluation.score(module, data, tmp_path / "run", Selected("last", "last", None, 1))
+    assert set(results) == {f"next_item_probe/{m}@{k}" for m in ("hr", "ndcg") for k in (5, 10, 20)}
+    written = json.loads((tmp_path / "run" / "evaluation.json").read_text())
+    assert written["results"] == pytest.approx(results)

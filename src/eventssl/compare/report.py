@@ -39,6 +39,12 @@ def aggregate(runs: Runs) -> list[dict]:
     return rows
 
 
+def by_cutoff(metric: str) -> tuple[str, int]:
+    """Sort key that puts `ndcg@5` before `ndcg@10` (names without a cutoff first)."""
+    name, _, cutoff = metric.partition("@")
+    return (name, int(cutoff) if cutoff.isdigit() else -1)
+
+
 def markdown_table(rows: Sequence[dict], metrics: Sequence[str], methods: Sequence[str]) -> str:
     """Methods as rows, metrics as columns, `mean ± std` cells."""
     cells = {(row["method"], row["metric"]): row for row in rows}
@@ -128,7 +134,10 @@ def write_rows(
         (
             "Next-item recommendation, full ranking (recommendation/: the method's own head; "
             "next_item_probe/: a linear probe on its frozen states)",
-            [m for m in all_metrics if m.startswith(("recommendation/", "next_item_probe/"))],
+            sorted(
+                (m for m in all_metrics if m.startswith(("recommendation/", "next_item_probe/"))),
+                key=by_cutoff,
+            ),
         ),
         (
             "Next-event probes (linear)",

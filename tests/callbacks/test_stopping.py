@@ -1,0 +1,58 @@
+"""`SelectionStopping`: early stopping on each method's own selection criterion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightning as L
+import pytest
+import torch
+
+from eventssl.callbacks.stopping import SelectionStopping
+from tests.callbacks.test_selection import Scripted
+
+
+class ScriptedScore(Scripted):
+    """`val/loss` falls every epoch while `val/score` follows its own script."""
+
+    def __init__(self, scores: list[float], metric: tuple[str, str] | None) -> None:
+        super().__init__([10.0 - epoch for epoch in range(len(scores))], metric)
+        self.scores = scores
+
+    def validation_step(self, batch: torch.Tensor, batch_index: int) -> None:
+        self.log("val/loss", self.losses[self.current_epoch])
+        self.log("val/score", self.scores[self.current_epoch])
+
+
+def epochs_trained(tmp_path: Path, module: L.LightningModule, patience: int) -> int:
+    data = torch.utils.data.DataLoader(torch.zeros(4, 1), batch_size=2)
+    trainer = L.Trainer(
+        max_epochs=8,
+        callbacks=[SelectionStopping(patience)],
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        default_root_dir=tmp_path,
+    )
+    trainer.fit(module, data, data)
+    return trainer.current_epoch
+
+
+@pytest.mark.parametrize(
+    ("metric", "expected"),
+    [
+        # best score at epoch 2 (0.3); epochs 3 and 4 do not beat it: patience 2 stops after 4
+        (("val/score", "max"), 4),
+        # as a minimum the best is epoch 1 (0.1): epochs 2 and 3 do not beat it
+        (("val/score", "min"), 3),
+        # no criterion: val/loss, which falls every epoch, never stops the run
+        (None, 8),
+    ],
+)
+def test_stops_on_the_modules_own_metric(
+    tmp_path: Path, metric: tuple[str, str] | None, expected: int
+) -> None:
+    scores = [0.1, 0.3, 0.2, 0.25, 0.4, 0.5, 0.6, 0.7]
+    assert epochs_trained(tmp_path, ScriptedScore(scores, metric), patience=2) == expected
