@@ -12,7 +12,7 @@
    - eventssl's polars pipeline (`write_age`): read and check the CSV, stratified train/test
      split, frequency codes from train, signed log1p of the amount, sort and group into one row
      per client, join targets, write and re-read both splits to validate the data contract;
-   - a straightforward pandas path doing the same work but the validation (read_csv, frequency
+   - a straightforward pandas path doing the same work except the validation (read_csv, frequency
      codes with value_counts, sort, `groupby(...).agg(list)`, stratified split, parquet; issue #5
      target: polars ≥ 10× faster);
    - with `--ptls`, what a pytorch-lifestream 0.6.0 user runs: `read_csv`,
