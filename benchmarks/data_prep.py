@@ -187,10 +187,13 @@ def peer_python() -> Path:
     return setup_env().ensure_peer_venv()
 
 
-def write_age_csv(folder: Path, num_events: int, seed: int = 0) -> tuple[Path, Path]:
-    """A synthetic Age-format transactions CSV and its train_target.csv."""
+def write_age_csv(
+    folder: Path, num_events: int, seed: int = 0, events_per_client: int = 1000
+) -> tuple[Path, Path]:
+    """A synthetic Age-format transactions CSV and its train_target.csv (the real Age file has
+    26.45M events of 50,000 clients, ≈ 530 a client)."""
     rng = np.random.default_rng(seed)
-    num_clients = max(num_events // 1000, 200)  # ≥ 200: a test split even for tiny files
+    num_clients = max(num_events // events_per_client, 200)  # ≥ 200: a test split even when tiny
     client = np.sort(rng.integers(0, num_clients, size=num_events))
     frame = pl.DataFrame(
         {
@@ -230,6 +233,9 @@ def main() -> None:
     )
     parser.add_argument("--physionet", nargs=2, metavar=("RECORDS", "OUTCOMES"))
     parser.add_argument("--events", type=positive, default=10_000_000)
+    parser.add_argument(
+        "--events-per-client", type=positive, default=1000, help="530 is the real Age file's"
+    )
     parser.add_argument("--skip-pandas", action="store_true")
     parser.add_argument("--ptls", action="store_true", help="also ptls's PandasDataPreprocessor")
     parser.add_argument("--threads", type=positive, help="thread cap of every child")
@@ -244,7 +250,7 @@ def main() -> None:
             result = run_child("physionet2012 set-a", command, environment)
             print(line("physionet2012 set-a", result), flush=True)
         start = time.perf_counter()
-        transactions, targets = write_age_csv(folder, args.events)
+        transactions, targets = write_age_csv(folder, args.events, 0, args.events_per_client)
         size = transactions.stat().st_size / 2**20
         print(
             f"synthetic Age CSV: {args.events:,} events, {size:.0f} MiB, written in "

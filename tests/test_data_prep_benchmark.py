@@ -44,6 +44,11 @@ def test_age_csv_is_in_the_raw_format(age_csv: tuple[Path, Path]) -> None:
     assert 0.45 < len(labels) / 200 < 0.75  # 60 % labelled
 
 
+def test_events_per_client_sets_the_number_of_clients(tmp_path: Path) -> None:
+    transactions, _ = data_prep.write_age_csv(tmp_path, 106_000, events_per_client=530)
+    assert pl.read_csv(transactions)["client_id"].n_unique() == 200  # 106,000 // 530
+
+
 def test_parse_result_takes_the_last_json_line() -> None:
     stdout = (
         'warning: slow\n{"import_s": 1.0, "pipeline_s": 2.0}\n{"import_s": 3, "pipeline_s": 4}\n'
