@@ -87,7 +87,9 @@ def build(data_path: Path, epochs: int, seed: int) -> tuple[Config, Any, Any, An
     return config, train, valid, test, model
 
 
-def recbole_split(config: Config, loaders: tuple[Any, Any, Any], columns: np.ndarray) -> dict:
+def recbole_split(
+    config: Config, loaders: tuple[Any, Any, Any], columns: np.ndarray
+) -> dict[str, UserSplit]:
     """RecBole's train/valid/test examples per user token, as eventssl item codes."""
     list_field = ITEM_FIELD + config["LIST_SUFFIX"]
     length_field = config["ITEM_LIST_LENGTH_FIELD"]
@@ -152,13 +154,18 @@ def test_scores(model: SASRec, test: Any, device: torch.device) -> tuple[list[st
     return users, torch.cat(scores).numpy(), torch.cat(targets).numpy()
 
 
+def run_folder(args: argparse.Namespace) -> Path:
+    """`--out`, else `<cache>/runs/sasrec-<mode>-seed<seed>`."""
+    return args.out or args.cache / "runs" / f"sasrec-{args.mode}-seed{args.seed}"
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     data_path = args.cache / "data"
     splits_file = data_path / DATASET / "splits.json"
     if not splits_file.is_file():
         raise FileNotFoundError(f"{splits_file}: run benchmarks/recbole/export.py first")
     exported = json.loads(splits_file.read_text())
-    out = args.out or args.cache / "runs" / f"sasrec-{args.mode}-seed{args.seed}"
+    out = run_folder(args)
     out.mkdir(parents=True, exist_ok=True)
     os.chdir(out)  # RecBole writes log/, log_tensorboard/ and saved/ under the working folder
     config, train, valid, test, model = build(data_path.resolve(), args.epochs, args.seed)
@@ -223,8 +230,7 @@ def main(argv: list[str] | None = None) -> None:
     args.cache = args.cache.resolve()
     args.out = args.out.resolve() if args.out else None
     result = run(args)
-    folder = args.out or args.cache / "runs" / f"sasrec-{args.mode}-seed{args.seed}"
-    (folder / "result.json").write_text(json.dumps(result, indent=1))
+    (run_folder(args) / "result.json").write_text(json.dumps(result, indent=1))
     print("RESULT " + json.dumps(result))
 
 
