@@ -165,3 +165,20 @@ def test_recbole_columns_map_back_to_eventssl_codes() -> None:
             protocol.code_columns(tokens, num_codes=5)
     with pytest.raises(ValueError, match=r"scores must be \(users, 4\)"):
         protocol.to_code_scores(scores[:, :3], columns, num_codes=5)
+
+
+def test_same_pairs_keeps_what_eventssl_trains_on(tmp_path: Path) -> None:
+    """RecBole's train targets of the windowed export are the pairs eventssl forms from the
+    last `max_length` train events; the val and test targets do not move."""
+    folder = next_item_folder(tmp_path / "data", ROWS)
+    full, _ = export.read_splits(folder)
+    target = export.export(folder, cache=tmp_path / "cache", max_length=2, same_pairs=True)
+    rows = protocol.read_atomic(target / f"{protocol.DATASET}.inter")
+    windowed = protocol.atomic_split(rows, max_length=2)
+    assert json.loads((target / "splits.json").read_text())["same_pairs"] is True
+    for user, split in windowed.items():
+        train = full["train"][user][-2:]  # eventssl: the last data.max_length = 2 train events
+        assert split.train_targets == tuple(train[1:])
+        assert split.val_target == full["val"][user][-1] == HAND[user].val_target
+        assert split.test_target == full["test"][user][-1] == HAND[user].test_target
+        assert len(rows) == sum(min(len(s), 4) for s in full["test"].values())

@@ -21,6 +21,7 @@ from split_protocol import (
     MAX_LENGTH,
     atomic_split,
     expected_split,
+    last_events,
     read_atomic,
     write_atomic,
 )
@@ -54,9 +55,15 @@ def read_splits(folder: Path) -> tuple[dict[str, dict[str, list[int]]], int]:
     return splits, schema.categorical[item]
 
 
-def export(folder: Path, cache: Path = CACHE, max_length: int = MAX_LENGTH) -> Path:
-    """Write the `.inter` file and `splits.json`; return the RecBole dataset folder."""
+def export(
+    folder: Path, cache: Path = CACHE, max_length: int = MAX_LENGTH, same_pairs: bool = False
+) -> Path:
+    """Write the `.inter` file and `splits.json`; return the RecBole dataset folder.
+    `same_pairs`: only each user's last `max_length` + 2 events (`split_protocol.last_events`),
+    so that RecBole trains on eventssl's pairs instead of every prefix of the whole history."""
     splits, num_codes = read_splits(folder)
+    if same_pairs:
+        splits = last_events(splits, max_length)
     expected = expected_split(splits, max_length)
     target = dataset_folder(cache)
     target.mkdir(parents=True, exist_ok=True)
@@ -65,6 +72,7 @@ def export(folder: Path, cache: Path = CACHE, max_length: int = MAX_LENGTH) -> P
     if atomic_split(read_atomic(inter), max_length) != expected:
         raise RuntimeError(f"{inter}: its leave-one-out differs from {folder}'s splits")
     summary = {"source": str(folder), "num_codes": num_codes, "max_length": max_length}
+    summary["same_pairs"] = same_pairs
     (target / "splits.json").write_text(json.dumps(summary | {"splits": splits}))
     train_examples = sum(len(split.train_targets) for split in expected.values())
     print(
@@ -81,8 +89,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--data", type=Path, default=REPO / "data" / "movielens100k")
     parser.add_argument("--cache", type=Path, default=CACHE)
+    parser.add_argument(
+        "--same-pairs",
+        action="store_true",
+        help="keep each user's last 52 events: RecBole then trains on the pairs eventssl's "
+        "data.max_length=50 trains on (default: the whole history, RecBole's and MCLRec's)",
+    )
     args = parser.parse_args(argv)
-    export(args.data, args.cache)
+    export(args.data, args.cache, same_pairs=args.same_pairs)
 
 
 if __name__ == "__main__":

@@ -57,13 +57,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--eventssl-evaluation", type=Path, help="a NextItem evaluation.json")
     parser.add_argument("--skip-quality", action="store_true", help="throughput only")
     parser.add_argument("--quick", action="store_true", help="smoke test, tiny sizes")
+    parser.add_argument("--same-pairs", action="store_true", help="see export.py --same-pairs")
     args = parser.parse_args(argv)
     if args.quick:
         args.trials, args.eventssl_epochs, args.recbole_epochs, args.quality_epochs = 1, 3, 1, 1
     work = CACHE / ("quick" if args.quick else "full")
     results = CACHE / "quick-results" if args.quick else HERE / "results"
     recbole = str(ensure_recbole_venv())
-    subprocess.run([sys.executable, str(HERE / "export.py"), "--data", str(args.data)], check=True)
+    export = [sys.executable, str(HERE / "export.py"), "--data", str(args.data)]
+    subprocess.run(export + ["--same-pairs"] * args.same_pairs, check=True)
     trials = work / "trials"
     for old in trials.glob("*.json"):
         old.unlink()

@@ -43,6 +43,20 @@ class UserSplit:
     test_prefix: tuple[int, ...] | None
 
 
+def last_events(
+    splits: Mapping[str, Mapping[str, Sequence[int]]], max_length: int = MAX_LENGTH
+) -> dict[str, dict[str, list[int]]]:
+    """Each user's last `max_length` + 2 test events, and the val and train sequences inside
+    them: RecBole's examples of these are the (prefix, next item) pairs eventssl trains on with
+    `data.max_length` (the last `max_length` train events, a prefix never reaching further back).
+    Validation and test prefixes keep `max_length` items (eventssl's keep `max_length` − 1)."""
+    keep = {"test": max_length + 2, "val": max_length + 1, "train": max_length}
+    return {
+        split: {user: list(items[-keep[split] :]) for user, items in splits[split].items()}
+        for split in ("train", "val", "test")
+    }
+
+
 def write_atomic(path: Path, sequences: Mapping[str, Sequence[int]]) -> int:
     """Write `sequences` (user token → item codes in eventssl's order) as an atomic `.inter`
     file: one row per event, timestamp = the event's index within its user. Returns the rows."""
