@@ -24,10 +24,11 @@ def encoders() -> list[SequenceEncoder]:
         GRUEncoder(CATEGORICAL, NUMERICAL, hidden_size=16, layer_norm=True),
         TransformerEncoder(CATEGORICAL, NUMERICAL, hidden_size=16, causal=True),
         TransformerEncoder(CATEGORICAL, NUMERICAL, hidden_size=16, causal=False, pooling="mean"),
+        TransformerEncoder(CATEGORICAL, NUMERICAL, hidden_size=16, causal=True, norm_first=False),
     ]
 
 
-@pytest.mark.parametrize("index", range(3))
+@pytest.mark.parametrize("index", range(4))
 def test_embeddings_and_states_ignore_padding(batch: EventBatch, index: int) -> None:
     encoder = encoders()[index].eval()
     embedding = encoder(batch)  # (B, H)
@@ -50,12 +51,12 @@ def test_transformer_pooling_matches_a_naive_reference(batch: EventBatch) -> Non
 
 
 def test_causal_states_do_not_see_later_events(batch: EventBatch) -> None:
-    causal, bidirectional = encoders()[1].eval(), encoders()[2].eval()
+    _, causal, bidirectional, post_norm = (encoder.eval() for encoder in encoders())
     row = int(batch.lengths.argmax())
     cut = int(batch.lengths[row]) // 2
     changed = replace(batch, numerical={"amount": batch.numerical["amount"].clone()})
     changed.numerical["amount"][row, cut:] += 5.0  # only events from `cut` on change
-    for encoder, sees_later in ((causal, False), (bidirectional, True)):
+    for encoder, sees_later in ((causal, False), (bidirectional, True), (post_norm, False)):
         before = encoder.states(encoder.embedder(batch), batch.lengths)[row]
         after = encoder.states(encoder.embedder(changed), batch.lengths)[row]
         assert torch.allclose(before[:cut], after[:cut], atol=1e-6) is not sees_later
@@ -68,3 +69,35 @@ def test_transformer_refuses_what_it_cannot_encode(batch: EventBatch) -> None:
     short = TransformerEncoder(CATEGORICAL, NUMERICAL, hidden_size=8, max_length=2)
     with pytest.raises(ValueError, match="max_length=2"):
         short(batch)
+
+
+@pytest.mark.parametrize("norm_first", [True, False])
+def test_layer_norm_order_matches_a_naive_reference(batch: EventBatch, norm_first: bool) -> None:
+    """Pre-LN: layers, then LayerNorm. Post-LN (RecBole's SASRec): LayerNorm of the input,
+    then layers that normalise after each residual sum."""
+    torch.manual_seed(0)
+    encoder = TransformerEncoder(
+        CATEGORICAL, NUMERICAL, hidden_size=16, num_layers=1, norm_first=norm_first
+    ).eval()
+    events = encoder.embedder(batch)  # (B, L, E)
+    row = int(batch.lengths.argmin())
+    length = int(batch.lengths[row])
+    x = encoder.input(events[row, :length]) + encoder.positions.weight[:length]  # (l, H)
+    layer = encoder.layers.layers[0]
+    causal = torch.full((length, length), float("-inf")).triu(1)
+
+    def attention(h: torch.Tensor) -> torch.Tensor:
+        return layer.self_attn(h, h, h, attn_mask=causal, need_weights=False)[0]
+
+    def feedforward(h: torch.Tensor) -> torch.Tensor:
+        return layer.linear2(torch.nn.functional.gelu(layer.linear1(h)))
+
+    if norm_first:
+        x = x + attention(layer.norm1(x))
+        x = encoder.norm(x + feedforward(layer.norm2(x)))
+    else:
+        x = encoder.norm(x)
+        x = layer.norm1(x + attention(x))
+        x = layer.norm2(x + feedforward(x))
+    states = encoder.states(events, batch.lengths)[row, :length]
+    torch.testing.assert_close(states, x, atol=1e-5, rtol=1e-5)

@@ -14,7 +14,9 @@ from eventssl.nn.sequence_encoder import SequenceEncoder, last_valid, padding_ma
 
 class TransformerEncoder(SequenceEncoder):
     """Embedded events (with their time features) projected to `hidden_size`, plus a learned
-    position embedding, through pre-LN Transformer layers and a final LayerNorm.
+    position embedding, through pre-LN Transformer layers and a final LayerNorm (or, with
+    `norm_first=False`, a LayerNorm on the input and post-LN layers: BERT's order, which
+    RecBole's SASRec and so MCLRec's code use).
 
     With `causal=True` (SASRec's backbone, MCLRec arXiv 2304.07763) position j attends to
     positions ≤ j; otherwise to every valid position. Padding is masked out of the attention,
@@ -33,6 +35,8 @@ class TransformerEncoder(SequenceEncoder):
         causal: attend to earlier events only.
         pooling: "last" or "mean".
         dropout_embedding: dropout on the (B, H) embedding.
+        norm_first: pre-LN layers and a final LayerNorm (True) or post-LN with the input
+            normalised (False).
     """
 
     def __init__(
@@ -51,6 +55,7 @@ class TransformerEncoder(SequenceEncoder):
         causal: bool = True,
         pooling: Literal["last", "mean"] = "last",
         dropout_embedding: float = 0.0,
+        norm_first: bool = True,
     ) -> None:
         super().__init__()
         if hidden_size % heads:
@@ -74,10 +79,11 @@ class TransformerEncoder(SequenceEncoder):
             dropout,
             activation="gelu",
             batch_first=True,
-            norm_first=True,
+            norm_first=norm_first,
         )
         self.layers = nn.TransformerEncoder(layer, num_layers, enable_nested_tensor=False)
-        self.norm = nn.LayerNorm(hidden_size)
+        self.norm_first = norm_first
+        self.norm = nn.LayerNorm(hidden_size)  # after the last layer (pre-LN) or on the input
         self.dropout = nn.Dropout(dropout_embedding)
 
     def states(self, events: Tensor, lengths: Tensor) -> Tensor:
@@ -90,7 +96,10 @@ class TransformerEncoder(SequenceEncoder):
             )
         valid = padding_mask(lengths, width)  # (B, L)
         positions = self.positions(torch.arange(width, device=events.device))  # (L, H)
-        hidden = self.input_dropout(self.input(events) + positions)  # (B, L, H)
+        hidden = self.input(events) + positions  # (B, L, H)
+        if not self.norm_first:  # post-LN (BERT, RecBole's SASRec): normalise the input
+            hidden = self.norm(hidden)
+        hidden = self.input_dropout(hidden)
         causal = None
         if self.causal:
             causal = nn.Transformer.generate_square_subsequent_mask(
@@ -98,7 +107,9 @@ class TransformerEncoder(SequenceEncoder):
             )  # (L, L)
         padding = torch.zeros_like(valid, dtype=hidden.dtype).masked_fill(~valid, float("-inf"))
         hidden = self.layers(hidden, mask=causal, src_key_padding_mask=padding)  # (B, L, H)
-        return self.norm(hidden) * valid.unsqueeze(-1)
+        if self.norm_first:
+            hidden = self.norm(hidden)
+        return hidden * valid.unsqueeze(-1)
 
     def encode(self, events: Tensor, lengths: Tensor) -> Tensor:
         """(B, L, E) → (B, H): the last valid state or the mean over valid states."""
@@ -110,4 +121,7 @@ class TransformerEncoder(SequenceEncoder):
         return self.dropout(pooled)
 
     def extra_repr(self) -> str:
-        return f"causal={self.causal}, pooling={self.pooling}, max_length={self.max_length}"
+        return (
+            f"causal={self.causal}, pooling={self.pooling}, max_length={self.max_length}, "
+            f"norm_first={self.norm_first}"
+        )
