@@ -95,3 +95,25 @@ def test_the_evaluation_callback_probes_a_method_without_a_next_item_head(
     assert set(results) == {f"next_item_probe/{m}@{k}" for m in ("hr", "ndcg") for k in (5, 10, 20)}
     written = json.loads((tmp_path / "run" / "evaluation.json").read_text())
     assert written["results"] == pytest.approx(results)
+
+
+def test_the_held_out_item_ends_a_max_length_window(tmp_path: Path) -> None:
+    """With data.max_length L the input is the L − 1 events before the truth: the truth sits
+    where training targets sit, never after a window's last (untrained) position."""
+    folder = cycle_folder(tmp_path)
+    data = EventDataModule(str(folder), batch_size=16, min_length=1, max_length=5)
+    module = Contrastive(GRUEncoder(SCHEMA.categorical, {}, hidden_size=8))
+    seen = []
+
+    def record(batch):
+        seen.append(batch.categorical["item"].clone())
+        assert (batch.lengths == 4).all()
+        last = batch.categorical["item"][torch.arange(len(batch)), batch.lengths - 1]
+        scores = torch.zeros(len(batch), ITEMS + 2)
+        scores[torch.arange(len(batch)), successor(last)] = 1.0
+        return scores
+
+    results = recommend(module, data, "test", record)
+    assert results["recommendation/hr@5"] == 1.0  # the input ends right before the truth
+    first = torch.cat(seen)[:, 0]  # events 7..10 of 12: the window's first
+    assert torch.equal(first, torch.tensor([2 + (u * 7 + 7) % ITEMS for u in range(60)]))

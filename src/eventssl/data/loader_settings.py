@@ -71,12 +71,14 @@ class LoaderSettings:
         augmentations: list[Augmentation] | None = None,
         cut_last: int = 0,
         batch_size: int | None = None,
+        max_length: int | None = None,
     ) -> DataLoader:
         """Whole sequences in order (test, predict, evaluation), keeping the last `max_length`
-        events, optionally perturbed or without their last `cut_last` events."""
+        events (default: the settings'), optionally perturbed or without their last `cut_last`
+        events."""
         collator = EventCollator(
             dataset,
-            max_length=self.max_length,
+            max_length=max_length or self.max_length,
             augmentations=augmentations,
             cut_last=cut_last,
             seed=seed,

@@ -47,9 +47,11 @@ def evaluation_loader(
     augmentations: list[Augmentation] | None = None,
     cut_last: int = 0,
     batch_size: int | None = None,
+    max_length: int | None = None,
 ) -> DataLoader:
-    """Whole sequences of `dataset` in order, with the datamodule's truncation and seed,
-    optionally perturbed or without their last events; `batch_size` defaults to training's."""
+    """Whole sequences of `dataset` in order, with the datamodule's truncation (or
+    `max_length`) and seed, optionally perturbed or without their last events; `batch_size`
+    defaults to training's."""
     return datamodule.loader_settings.whole_sequences(
-        dataset, datamodule.seed, augmentations, cut_last, batch_size
+        dataset, datamodule.seed, augmentations, cut_last, batch_size, max_length
     )

@@ -36,12 +36,20 @@ def recommend(
 ) -> dict[str, float]:
     """`<prefix>/hr@K` and `ndcg@K` (K = 5, 10, 20) of `predict` (default: the module's
     `predict_next`, scores (B, N) over item codes) on `split`, items already in the history
-    kept in the ranking as RecBole does for sequential models."""
+    kept in the ranking as RecBole does for sequential models.
+
+    With `data.max_length` L the input is the last L − 1 events before the held-out item, so
+    the item ends an L-event window as every training target does: a causal encoder's state at
+    a window's last position never predicts anything in training (with learned positions it
+    is untrained there), and the validation ranking of `NextItem`/`MCLRec` reads the same
+    position."""
     if datamodule.schema.next_item is None:
         raise ValueError("next-item evaluation needs a dataset whose schema sets next_item")
     predict = predict or module.predict_next
     datamodule.setup(None)
-    loader = evaluation_loader(datamodule, datamodule.datasets[split], cut_last=1)
+    limit = datamodule.loader_settings.max_length
+    dataset = datamodule.datasets[split]
+    loader = evaluation_loader(datamodule, dataset, cut_last=1, max_length=limit and limit - 1)
     was_training = module.training
     module.eval()
     scores = []
