@@ -71,10 +71,18 @@ def test_fit_evaluate_and_predict(pendulum_dataset: Path, tmp_path: Path) -> Non
     ):
         assert key in after_fit and np.isfinite(after_fit[key]), key
 
-    (run / "evaluation.json").unlink()
+    # re-scoring the fit's scored checkpoint recomputes the results and keeps its record
+    written = json.loads((run / "evaluation.json").read_text())
+    (run / "evaluation.json").write_text(json.dumps(written | {"results": {}}))
     checkpoint = run / "checkpoints" / "last.ckpt"
     main(["evaluate", "--config", config, *common, f"--ckpt_path={checkpoint}"])
-    assert read_results(run / "evaluation.json") == pytest.approx(after_fit)
+    rescored = json.loads((run / "evaluation.json").read_text())
+    assert rescored["results"] == pytest.approx(after_fit)
+    assert rescored["checkpoint"] == written["checkpoint"]
+    assert written["checkpoint"]["criterion"] == "last" and rescored["epochs_trained"] == 1
+    (run / "evaluation.json").unlink()  # without an earlier record: the given checkpoint
+    main(["evaluate", "--config", config, *common, f"--ckpt_path={checkpoint}"])
+    assert json.loads((run / "evaluation.json").read_text())["checkpoint"]["criterion"] == "given"
 
     main(["predict", "--config", config, *common, f"--ckpt_path={checkpoint}"])
     test = pq.read_table(run / "embeddings_test.parquet")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from lightning.pytorch import Trainer
 
-from eventssl.callbacks.evaluation import Evaluation
+from eventssl.callbacks.evaluation import Evaluation, earlier_record
 from eventssl.callbacks.selection import Selected, checkpoint_record
 from eventssl.data.datamodule import EventDataModule
 from eventssl.methods.base import SSLModule
@@ -50,8 +50,10 @@ class EventTrainer(Trainer):
         evaluations = [c for c in self.callbacks if isinstance(c, Evaluation)] or [Evaluation()]
         results = []
         for evaluation in evaluations:
+            known = earlier_record(folder / evaluation.filename, ckpt_path) if ckpt_path else None
+            selected, trained = known or (scored, scored.epoch)
             evaluation.score(
-                model, datamodule, folder, scored, loggers=self.loggers, epochs_trained=scored.epoch
+                model, datamodule, folder, selected, loggers=self.loggers, epochs_trained=trained
             )
             results.append(evaluation.results)
         return results

@@ -192,6 +192,19 @@ class Evaluation(L.Callback):
             np.savez_compressed(folder / "embeddings_test.npz", embeddings=features, target=truth)
 
 
+def earlier_record(path: Path, checkpoint: str | Path) -> tuple[Selected, int | None] | None:
+    """What an earlier evaluation at `path` recorded of `checkpoint` (criterion, epoch, value)
+    and the run's epochs, when it scored that very file; None otherwise. Re-scoring a run's
+    checkpoint with newer evaluation code keeps the record of why it was chosen."""
+    if not path.is_file():
+        return None
+    record = json.loads(path.read_text())
+    scored = record.get("checkpoint") or {}
+    if not scored.get("file") or Path(scored["file"]).resolve() != Path(checkpoint).resolve():
+        return None
+    return Selected(**scored), record.get("epochs_trained")
+
+
 def read_results(path: str | Path) -> dict[str, float]:
     """The results of an `evaluation.json`."""
     return dict(json.loads(Path(path).read_text())["results"])
