@@ -81,7 +81,9 @@ def test_fit_evaluate_and_predict(pendulum_dataset: Path, tmp_path: Path) -> Non
     assert rescored["checkpoint"] == written["checkpoint"]
     assert written["checkpoint"]["criterion"] == "last" and rescored["epochs_trained"] == 1
     (run / "evaluation.json").unlink()  # without an earlier record: the given checkpoint
-    main(["evaluate", "--config", config, *common, f"--ckpt_path={checkpoint}"])
+    # the run's own saved fit config works for evaluate
+    main(["evaluate", "--config", str(run / "config.yaml"), f"--ckpt_path={checkpoint}"])
+    assert read_results(run / "evaluation.json") == pytest.approx(after_fit)
     assert json.loads((run / "evaluation.json").read_text())["checkpoint"]["criterion"] == "given"
 
     main(["predict", "--config", config, *common, f"--ckpt_path={checkpoint}"])

@@ -23,6 +23,7 @@ class EventTrainer(Trainer):
         model: SSLModule,
         datamodule: EventDataModule,
         ckpt_path: str | None = None,
+        weights_only: bool | None = None,
     ) -> list[dict[str, float]]:
         """Score the weights of `ckpt_path` (or the model as built) with every `Evaluation`
         callback of the trainer (the defaults when there is none); each writes its
@@ -32,6 +33,8 @@ class EventTrainer(Trainer):
             model: the method, as the config builds it.
             datamodule: the dataset.
             ckpt_path: a checkpoint written by `eventssl fit`.
+            weights_only: accepted so that a run's saved `config.yaml` (a `fit` config) works
+                here; eventssl's own checkpoints are read whole (`read_checkpoint`).
 
         Returns:
             The results of each Evaluation callback.
