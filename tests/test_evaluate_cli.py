@@ -149,18 +149,17 @@ def test_results_json_round_trips(tmp_path: Path) -> None:
 
 def test_compare_end_to_end(pendulum_dataset: Path, tmp_path: Path) -> None:
     overrides = [f"--data.path={pendulum_dataset}", *SMALL, "--trainer.enable_model_summary=false"]
-    main(
-        [
-            "compare",
-            f"--configs={PENDULUM}",
-            "--methods=[mlem, supervised]",
-            "--seeds=[0, 1]",
-            f"--output={tmp_path}",
-            f"--overrides={json.dumps(overrides)}",
-            '--evaluation={"geometry": false}',
-            "--finetune_budgets=[60]",
-        ]
-    )
+    command = [
+        "compare",
+        f"--configs={PENDULUM}",
+        "--methods=[mlem, supervised]",
+        "--seeds=[0, 1]",
+        f"--output={tmp_path}",
+        f"--overrides={json.dumps(overrides)}",
+        '--evaluation={"geometry": false}',
+        "--finetune_budgets=[60]",
+    ]
+    main(command)
     report = json.loads((tmp_path / "results.json").read_text())
     methods = {row["method"] for row in report["results"]}
     finetuned = {f"{m} → supervised, 60 labels" for m in ("contrastive", "mlem", "scratch")}
@@ -174,6 +173,17 @@ def test_compare_end_to_end(pendulum_dataset: Path, tmp_path: Path) -> None:
     assert "| mlem |" in text and "eventssl compare" in text
     for plot in ("probes.png", "embeddings.png"):
         assert (tmp_path / plot).stat().st_size > 1000
+
+    # --rescore evaluates the finished runs again from their scored checkpoints, training none
+    run = tmp_path / "runs" / "pendulum" / "mlem-seed1"
+    written = json.loads((run / "evaluation.json").read_text())
+    (run / "evaluation.json").write_text(json.dumps(written | {"results": {}}))
+    trained = {path: path.stat().st_mtime_ns for path in run.glob("checkpoints/*.ckpt")}
+    main([*command, "--rescore=true"])
+    rescored = json.loads((run / "evaluation.json").read_text())
+    assert rescored["results"] == pytest.approx(written["results"])
+    assert rescored["checkpoint"] == written["checkpoint"]
+    assert trained == {path: path.stat().st_mtime_ns for path in run.glob("checkpoints/*.ckpt")}
 
 
 def test_compare_logs_to_wandb_offline(

@@ -32,6 +32,7 @@ from eventssl.compare.plots import (
     training_curves,
 )
 from eventssl.compare.report import aggregate, write_report
+from eventssl.compare.rescore import rescore_run
 from eventssl.compare.rows import MLEM, Row, comparison_rows
 from eventssl.compare.settings import check_settings, parser
 from eventssl.lightning_cli import run_lightning
@@ -66,6 +67,8 @@ def main(argv: list[str] | None = None) -> None:
             if finished and source is not None and teacher_replaced(folder, source):
                 print(f"{folder.name}: its teacher {source} was replaced; training it again")
                 finished = False
+            if finished and arguments.rescore and not arguments.rerun:
+                rescore_run(folder, evaluation_settings(arguments), arguments.also_score)
             if arguments.rerun or not finished:
                 set_aside(folder)
                 extra = [] if source is None else [f"--model.init_args.teacher_ckpt={source}"]
@@ -172,6 +175,11 @@ def set_aside(folder: Path | None) -> None:
         print(f"archived the earlier run to {archive(folder)}", flush=True)
 
 
+def evaluation_settings(arguments) -> dict:
+    """The `Evaluation` callback's arguments of every run of the comparison."""
+    return {"save_embeddings": True, "checkpoint": arguments.checkpoint, **arguments.evaluation}
+
+
 def fit(
     arguments,
     method: str,
@@ -183,12 +191,7 @@ def fit(
 ) -> None:
     """One `eventssl fit` of `method`: CSV logs in output/runs/<dataset>/<version> (+ W&B)."""
 
-    evaluation = {
-        "save_embeddings": True,
-        "checkpoint": arguments.checkpoint,
-        **arguments.evaluation,
-        **(evaluation_overrides or {}),
-    }
+    evaluation = {**evaluation_settings(arguments), **(evaluation_overrides or {})}
     callbacks: list[Callback] = [
         ModelCheckpoint(save_last=True, enable_version_counter=False),
         Evaluation(**evaluation),

@@ -99,6 +99,13 @@ def parser(description: str = "") -> ArgumentParser:
     )
     parser.add_argument("--rerun", type=bool, default=False, help="retrain finished runs")
     parser.add_argument(
+        "--rescore",
+        type=bool,
+        default=False,
+        help="evaluate finished runs again (their scored checkpoints, current evaluation code) "
+        "instead of reading their evaluation.json; nothing is trained again",
+    )
+    parser.add_argument(
         "--wandb",
         type=bool,
         default=False,
