@@ -101,3 +101,13 @@ def test_layer_norm_order_matches_a_naive_reference(batch: EventBatch, norm_firs
         x = layer.norm2(x + feedforward(x))
     states = encoder.states(events, batch.lengths)[row, :length]
     torch.testing.assert_close(states, x, atol=1e-5, rtol=1e-5)
+
+
+def test_position_table_spread() -> None:
+    torch.manual_seed(0)
+    default = TransformerEncoder(CATEGORICAL, NUMERICAL, hidden_size=64, max_length=50)
+    small = TransformerEncoder(
+        CATEGORICAL, NUMERICAL, hidden_size=64, max_length=50, position_std=0.02
+    )
+    assert default.positions.weight.std().item() == pytest.approx(1.0, rel=0.05)  # torch's
+    assert small.positions.weight.std().item() == pytest.approx(0.02, rel=0.05)

@@ -37,6 +37,9 @@ class TransformerEncoder(SequenceEncoder):
         dropout_embedding: dropout on the (B, H) embedding.
         norm_first: pre-LN layers and a final LayerNorm (True) or post-LN with the input
             normalised (False).
+        position_std: start the position table N(0, std²) (SASRec's code and RecBole: 0.02)
+            instead of torch's N(0, 1), which at width 64 is ~50× the N(0, 0.02²) item
+            embeddings of `NextItem` (docs/decisions.md).
     """
 
     def __init__(
@@ -56,6 +59,7 @@ class TransformerEncoder(SequenceEncoder):
         pooling: Literal["last", "mean"] = "last",
         dropout_embedding: float = 0.0,
         norm_first: bool = True,
+        position_std: float | None = None,
     ) -> None:
         super().__init__()
         if hidden_size % heads:
@@ -71,6 +75,8 @@ class TransformerEncoder(SequenceEncoder):
         self.max_length = max_length
         self.input = nn.Linear(self.embedder.output_size, hidden_size)
         self.positions = nn.Embedding(max_length, hidden_size)
+        if position_std is not None:
+            nn.init.normal_(self.positions.weight, 0.0, position_std)
         self.input_dropout = nn.Dropout(dropout)
         layer = nn.TransformerEncoderLayer(
             hidden_size,
