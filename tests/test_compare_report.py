@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from eventssl.compare.plots import ranking_bars
+from eventssl.compare.plots import metric_bars, ranking_bars
 from eventssl.compare.report import aggregate, by_cutoff, write_report
 
 RUNS = {
@@ -36,3 +36,5 @@ def test_ranking_bars(tmp_path: Path) -> None:
     probes_only = [row for row in rows if row["metric"].startswith("probe/")]
     assert ranking_bars(probes_only, list(RUNS), tmp_path / "none.png") is None
     assert not (tmp_path / "none.png").exists()
+    assert metric_bars(rows, list(RUNS), tmp_path / "probes.png") is None  # no probe/ metric
+    assert not (tmp_path / "probes.png").exists()

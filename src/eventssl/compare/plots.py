@@ -18,10 +18,13 @@ def _cells(rows: Sequence[dict]) -> dict[tuple[str, str], dict]:
     return {(row["method"], row["metric"]): row for row in rows}
 
 
-def metric_bars(rows: Sequence[dict], methods: Sequence[str], path: Path) -> Path:
-    """Grouped bars (mean, std error bars) of every `probe/…` metric per method."""
+def metric_bars(rows: Sequence[dict], methods: Sequence[str], path: Path) -> Path | None:
+    """Grouped bars (mean, std error bars) of every `probe/…` metric per method; None (no
+    file) without probe metrics."""
     cells = _cells(rows)
     metrics = sorted({r["metric"] for r in rows if r["metric"].startswith("probe/")})
+    if not metrics:
+        return None
     figure, axis = plt.subplots(figsize=(1.6 + 1.4 * len(methods), 4))
     width = 0.8 / max(len(metrics), 1)
     for offset, metric in enumerate(metrics):
