@@ -3,36 +3,14 @@ summary and table, and the eventssl throughput trial's count of training example
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
-import polars as pl
 import pytest
 
-from eventssl.data.prep.common import Report
-from eventssl.data.prep.recommendation import write_next_item
-
-RECBOLE = Path(__file__).resolve().parents[1] / "benchmarks" / "recbole"
-
-
-def load(name: str) -> ModuleType:
-    """A benchmarks/recbole script as a module, without leaving its folder on sys.path."""
-    sys.path.insert(0, str(RECBOLE))
-    try:
-        spec = importlib.util.spec_from_file_location(
-            f"recbole_bench_{name}", RECBOLE / f"{name}.py"
-        )
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(RECBOLE))
-    return module
-
+from tests.test_recbole_split import load, next_item_folder
 
 report = load("report")
 throughput = load("throughput")
@@ -103,19 +81,7 @@ def test_eventssl_trial_counts_the_pairs_it_trains(tmp_path: Path) -> None:
     """nextitem.yaml keeps the last 50 events: a 60-event user's 58 training events give 49
     (prefix, next item) pairs, not 57; a 5-event user's 3 give 2."""
     rows = [(1, item, item) for item in range(10, 70)] + [(2, item, item) for item in range(5)]
-    folder = tmp_path / "data"
-    interactions = pl.DataFrame(
-        {
-            "user": [user for user, _, _ in rows],
-            "item": [item for _, item, _ in rows],
-            "timestamp": [float(time) for _, _, time in rows],
-            "order": list(range(len(rows))),
-        }
-    )
-    write_next_item(
-        folder, "tiny", "rows", interactions, Report("tiny", verbose=False), 0.0,
-        min_user_interactions=3, min_item_interactions=1,
-    )  # fmt: skip
+    folder = next_item_folder(tmp_path / "data", rows)
     result = throughput.measure(throughput.CONFIG, folder, epochs=2, seed=0)
     assert result["examples_per_epoch"] == 49 + 2
     assert len(result["epoch_seconds"]) == 2 and min(result["epoch_seconds"]) > 0
