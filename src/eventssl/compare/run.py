@@ -18,11 +18,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from lightning.pytorch import Callback
-from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 
-from eventssl.callbacks.evaluation import Evaluation, read_results
-from eventssl.callbacks.stopping import SelectionStopping
+from eventssl.callbacks.evaluation import read_results
+from eventssl.compare.fitting import evaluation_settings, fit, fit_arguments
 from eventssl.compare.history import run_details
 from eventssl.compare.plots import (
     embedding_scatter,
@@ -35,7 +33,7 @@ from eventssl.compare.report import aggregate, write_report
 from eventssl.compare.rescore import rescore_run
 from eventssl.compare.rows import MLEM, Row, comparison_rows
 from eventssl.compare.settings import check_settings, parser
-from eventssl.lightning_cli import run_lightning
+from eventssl.compare.stale import stale_runs
 from eventssl.methods.checkpoint import read_checkpoint
 from eventssl.methods.mlem import TEACHER_KEY, file_hash
 from eventssl.runs import archive, find_run, holds_run
@@ -53,6 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     total = len(rows) * len(arguments.seeds)
     runs: dict[str, dict[int, dict[str, float]]] = {row.name: {} for row in rows}
     folders: dict[str, dict[int, Path]] = {row.name: {} for row in rows}
+    retrain, stale_note = check_finished(arguments, rows, by_name, output)
     done = 0
     for seed in arguments.seeds:
         for row in rows:
@@ -66,6 +65,9 @@ def main(argv: list[str] | None = None) -> None:
             finished = folder is not None and (folder / "evaluation.json").is_file()
             if finished and source is not None and teacher_replaced(folder, source):
                 print(f"{folder.name}: its teacher {source} was replaced; training it again")
+                finished = False
+            if row.run_name(seed) in retrain:
+                print(f"{folder.name}: trained with other settings; training it again")
                 finished = False
             if finished and arguments.rescore and not arguments.rerun:
                 rescore_run(folder, evaluation_settings(arguments), arguments.also_score)
@@ -105,9 +107,37 @@ def main(argv: list[str] | None = None) -> None:
                 label = finetune_label(source and source.name, budget)
                 print(f"fine-tuning: {label}, seed {seed}", flush=True)
                 runs.setdefault(label, {})[seed] = finetune(arguments, source, budget, seed, output)
-    report(output, runs, folders, command, arguments)
+    report(output, runs, folders, command, arguments, stale_note)
     if arguments.wandb:
         log_comparison(output, Path(arguments.configs).name)
+
+
+def check_finished(
+    arguments, rows: list[Row], by_name: dict[str, Row], output: Path
+) -> tuple[set[str], str]:
+    """Before anything trains: the finished runs whose saved config differs from what the
+    comparison asks for today (`compare.stale`); returns those to retrain and a report note."""
+    if arguments.rerun:
+        return set(), ""
+    planned = {row.run_name(seed): (row, seed) for seed in arguments.seeds for row in rows}
+    finished = []
+    for name in planned:
+        folder = find_run(output, name)
+        if folder is not None and (folder / "evaluation.json").is_file():
+            finished.append((name, folder))
+
+    def arguments_of(name: str) -> list[str] | None:
+        row, seed = planned[name]
+        extra = []
+        if row.method == MLEM:
+            try:
+                source = teacher(arguments, by_name[row.teacher], seed, output)
+            except RuntimeError:  # no teacher yet: the run is trained again anyway
+                return None
+            extra = [f"--model.init_args.teacher_ckpt={source}"]
+        return fit_arguments(arguments, row.method, seed, output, [*row.overrides, *extra], name)
+
+    return stale_runs(finished, arguments_of, arguments.stale)
 
 
 def teacher(arguments, row: Row, seed: int, output: Path) -> Path:
@@ -175,73 +205,13 @@ def set_aside(folder: Path | None) -> None:
         print(f"archived the earlier run to {archive(folder)}", flush=True)
 
 
-def evaluation_settings(arguments) -> dict:
-    """The `Evaluation` callback's arguments of every run of the comparison."""
-    return {"save_embeddings": True, "checkpoint": arguments.checkpoint, **arguments.evaluation}
-
-
-def fit(
-    arguments,
-    method: str,
-    seed: int,
-    output: Path,
-    extra: list[str],
-    version: str,
-    evaluation_overrides: dict | None = None,
-) -> None:
-    """One `eventssl fit` of `method`: CSV logs in output/runs/<dataset>/<version> (+ W&B)."""
-
-    evaluation = {**evaluation_settings(arguments), **(evaluation_overrides or {})}
-    callbacks: list[Callback] = [
-        ModelCheckpoint(save_last=True, enable_version_counter=False),
-        Evaluation(**evaluation),
-    ]
-    for choice in arguments.also_score:
-        also = {**evaluation, "checkpoint": choice, "filename": f"evaluation-{choice}.json"}
-        callbacks.append(Evaluation(**also))
-    if arguments.patience is not None:
-        if arguments.stop_on == "selection":
-            callbacks.append(SelectionStopping(arguments.patience))
-        else:
-            callbacks.append(EarlyStopping("val/loss", mode="min", patience=arguments.patience))
-    dataset = Path(arguments.configs).name
-    loggers = [
-        {
-            "class_path": "lightning.pytorch.loggers.CSVLogger",
-            "init_args": {"save_dir": str(output / "runs"), "name": dataset, "version": version},
-        }
-    ]
-    if arguments.wandb:
-        loggers.append(
-            {
-                "class_path": "lightning.pytorch.loggers.WandbLogger",
-                "init_args": {
-                    "save_dir": str(output),
-                    "project": "eventssl",
-                    "group": dataset,
-                    "name": version,
-                },
-            }
-        )
-    args = [
-        "fit",
-        "--config",
-        str(Path(arguments.configs) / f"{method}.yaml"),
-        *arguments.overrides,
-        *extra,
-        f"--seed_everything={seed}",
-        f"--trainer.logger={json.dumps(loggers)}",
-        "--trainer.callbacks=[]",  # the config's callbacks give way to the comparison's
-    ]
-    run_lightning(args, callbacks=callbacks)
-    if arguments.wandb:
-        import wandb
-
-        wandb.finish()  # close this run before the next one starts in the same process
-
-
 def report(
-    output: Path, runs: dict, folders: dict[str, dict[int, Path]], command: str, arguments
+    output: Path,
+    runs: dict,
+    folders: dict[str, dict[int, Path]],
+    command: str,
+    arguments,
+    stale_note: str = "",
 ) -> None:
     details = run_details(folders)
     shared = f"the seed-{arguments.seeds[0]} teacher, shared by every seed"
@@ -272,7 +242,7 @@ def report(
             f" Fine-tuning: Supervised from the scored checkpoint of {chosen} (and from "
             f"scratch) on {budgets} labels; extra arguments: {extra}."
         )
-    paths = write_report(output, runs, command, arguments.seeds, notes, details)
+    paths = write_report(output, runs, command, arguments.seeds, notes + stale_note, details)
     rows = aggregate(runs)
     names = list(runs)
     metric_bars(rows, names, output / "probes.png")

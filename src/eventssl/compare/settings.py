@@ -5,6 +5,7 @@ from __future__ import annotations
 from jsonargparse import ActionConfigFile, ArgumentParser
 
 from eventssl.callbacks.selection import CHOICES
+from eventssl.compare.stale import POLICIES
 
 
 def parser(description: str = "") -> ArgumentParser:
@@ -99,6 +100,14 @@ def parser(description: str = "") -> ArgumentParser:
     )
     parser.add_argument("--rerun", type=bool, default=False, help="retrain finished runs")
     parser.add_argument(
+        "--stale",
+        type=str,
+        default="error",
+        help="finished runs whose saved config differs from what this comparison asks for "
+        "today: error (stop before training, naming them and the settings), retrain, or keep "
+        "(report them as they are, noted in results.md)",
+    )
+    parser.add_argument(
         "--rescore",
         type=bool,
         default=False,
@@ -124,6 +133,8 @@ def check_settings(arguments) -> None:
             )
     if arguments.teacher not in ("per_seed", "shared"):
         raise ValueError(f"--teacher must be per_seed or shared; got {arguments.teacher!r}")
+    if arguments.stale not in POLICIES:
+        raise ValueError(f"--stale must be one of {', '.join(POLICIES)}; got {arguments.stale!r}")
     if arguments.stop_on not in ("val_loss", "selection"):
         raise ValueError(f"--stop_on must be val_loss or selection; got {arguments.stop_on!r}")
     if arguments.patience is not None and arguments.patience < 1:
