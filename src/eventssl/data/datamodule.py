@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import lightning as L
 import numpy as np
@@ -21,7 +21,7 @@ from eventssl.data.contract import (
     read_split,
     split_path,
 )
-from eventssl.data.dataset import EventDataset
+from eventssl.data.dataset import WINDOWS, EventDataset
 from eventssl.data.in_memory import InMemorySource
 from eventssl.data.loader_settings import LoaderSettings
 from eventssl.data.pendulum_dataset import pendulum_schema, write_pendulum
@@ -41,6 +41,10 @@ class EventDataModule(L.LightningDataModule):
         min_view_length: shortest view; sequences no longer than this are repeated whole.
         max_view_length: longest view.
         max_length: keep the last `max_length` events of every sequence (None keeps all).
+        train_window: which `max_length` events of a longer training sequence are kept: the
+            "last" (default) or a "random" contiguous window, drawn per batch, so training
+            covers whole histories over the epochs (as RecBole's prefixes do, for SASRec and
+            MCLRec). Validation and evaluation always keep the last events.
         min_length: train/val drop sequences shorter than this (MLEM: 5).
         event_dropout: train-only probability of dropping each event (MLEM §2.3).
         val_fraction: share of train held out when there is no val.parquet, drawn separately
@@ -76,6 +80,7 @@ class EventDataModule(L.LightningDataModule):
         min_view_length: int = 15,
         max_view_length: int = 150,
         max_length: int | None = None,
+        train_window: Literal["last", "random"] = "last",
         min_length: int = 5,
         event_dropout: float = 0.0,
         val_fraction: float = 0.1,
@@ -97,6 +102,10 @@ class EventDataModule(L.LightningDataModule):
                 f"need 1 <= min_view_length <= max_view_length, got {min_view_length}, "
                 f"{max_view_length}"
             )
+        if train_window not in WINDOWS:
+            raise ValueError(
+                f"data.train_window must be one of {', '.join(WINDOWS)}, got {train_window!r}"
+            )
         if not 0.0 <= val_fraction < 1.0:
             raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
         if not 0.0 <= event_dropout < 1.0:
@@ -107,6 +116,7 @@ class EventDataModule(L.LightningDataModule):
         self.loader_settings = LoaderSettings(
             batch_size=batch_size,
             max_length=max_length,
+            train_window=train_window,
             num_views=num_views,
             min_view_length=min_view_length,
             max_view_length=max_view_length,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 import zlib
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import torch
@@ -80,11 +81,16 @@ class EventDataset(Dataset):
         return out
 
 
+WINDOWS = ("last", "random")
+
+
 class EventCollator:
     """Turn a list of dataset indices into a padded `EventBatch`, vectorised over the batch.
 
     Order of operations (MLEM §2.3): views (K slices per sequence) → event dropout → keep the
-    last `max_length` events → augmentations (crop, mask, reorder), in the order given.
+    last `max_length` events (or, with `window="random"`, a contiguous window of `max_length`
+    drawn per sequence and batch, so training covers whole histories over the epochs) →
+    augmentations (crop, mask, reorder), in the order given.
     `cut_last` first hides each sequence's last events (next-event probes).
 
     Randomness is counter-based: a batch draws from a generator seeded by `seed` and the
@@ -103,9 +109,12 @@ class EventCollator:
         augmentations: list[Augmentation] | None = None,
         cut_last: int = 0,
         seed: int = 0,
+        window: Literal["last", "random"] = "last",
     ) -> None:
         if max_length is not None and max_length < 1:
             raise ValueError(f"max_length must be >= 1, got {max_length}")
+        if window not in WINDOWS:
+            raise ValueError(f"window must be one of {', '.join(WINDOWS)}, got {window!r}")
         self.dataset = dataset
         self.max_length = max_length
         self.num_views = num_views
@@ -115,6 +124,7 @@ class EventCollator:
         self.augmentations = list(augmentations or [])
         self.cut_last = cut_last
         self.seed = seed
+        self.window = window
 
     def generator(self, indices: np.ndarray) -> torch.Generator:
         """The batch's own RNG: a function of the collator's seed and the indices, in order."""
@@ -158,17 +168,26 @@ class EventCollator:
     def _positions(
         self, starts: Tensor, lengths: Tensor, generator: torch.Generator
     ) -> tuple[Tensor, Tensor]:
-        """Flat event positions (B, L) after dropout and keep-last truncation."""
+        """Flat event positions (B, L) after dropout and truncation to `max_length`."""
         limit = self.max_length
         if self.event_dropout == 0.0:
             if limit is not None:
-                starts = starts + (lengths - limit).clamp(min=0)
+                starts = starts + self._shift(lengths, limit, generator)
                 lengths = lengths.clamp(max=limit)
             return starts[:, None] + torch.arange(int(lengths.max()))[None, :], lengths
         index = starts[:, None] + torch.arange(int(lengths.max()))[None, :]
         index, lengths = drop_events(index, lengths, self.event_dropout, generator)
         if limit is not None and int(lengths.max()) > limit:
-            shift = (lengths - limit).clamp(min=0)  # (B,)
+            shift = self._shift(lengths, limit, generator)  # (B,)
             keep = (shift[:, None] + torch.arange(limit)[None, :]).clamp(max=index.shape[1] - 1)
             index, lengths = index.gather(1, keep), lengths.clamp(max=limit)
         return index, lengths
+
+    def _shift(self, lengths: Tensor, limit: int, generator: torch.Generator) -> Tensor:
+        """(B,) first kept event of each sequence longer than `limit`: the last `limit` events
+        (`window="last"`) or a window drawn uniformly over the positions where it fits."""
+        excess = (lengths - limit).clamp(min=0)  # (B,)
+        if self.window == "last":
+            return excess
+        draw = torch.rand(lengths.shape, generator=generator)  # (B,)
+        return (draw * (excess + 1)).long().clamp(max=excess)

@@ -29,10 +29,11 @@ class LoaderSettings:
     augmentations: Sequence[Augmentation] = field(default_factory=tuple)
     num_workers: int = 0
     pin_memory: bool = False
+    train_window: str = "last"
 
     def collator_options(self, train: bool, views: bool) -> dict[str, Any]:
         """`EventCollator` options: views (and their augmentations) for train/val of methods
-        with several views, event dropout for train only."""
+        with several views, event dropout and the `train_window` for train only."""
         several = views and self.num_views > 1
         return dict(
             max_length=self.max_length,
@@ -41,6 +42,7 @@ class LoaderSettings:
             max_view_length=self.max_view_length if several else None,
             event_dropout=self.event_dropout if train else 0.0,
             augmentations=list(self.augmentations) if several else None,
+            window=self.train_window if train else "last",
         )
 
     def loader(
