@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -118,10 +119,18 @@ def run_lightning(
     argv: list[str], from_sys_argv: bool = False, callbacks: list[Callback] | None = None
 ) -> None:
     """`fit|validate|evaluate|predict …` through EventSSLCLI; `from_sys_argv` lets LightningCLI
-    read `sys.argv` itself (it warns when also given `args`); `callbacks` are added to the
-    config's (`eventssl compare` passes its own this way)."""
+    read `sys.argv` itself; `callbacks` are added to the config's (`eventssl compare` passes
+    its own this way). LightningCLI's warning that `args` and `sys.argv` are both set is
+    silenced: `compare` runs every fit with its own arguments by design."""
     if from_sys_argv:
         sys.argv[1:] = argv
+    with warnings.catch_warnings():
+        # `compare` and `evaluate` pass their own arguments while sys.argv holds the command's
+        warnings.filterwarnings("ignore", message=".*args parameter is intended to run")
+        _run_cli(argv, from_sys_argv, callbacks)
+
+
+def _run_cli(argv: list[str], from_sys_argv: bool, callbacks: list[Callback] | None) -> None:
     EventSSLCLI(
         SSLModule,
         EventDataModule,

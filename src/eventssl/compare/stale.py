@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import warnings
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -38,8 +37,7 @@ class StaleRunError(RuntimeError):
 def resolved_config(fit_arguments: list[str]) -> dict[str, Any]:
     """The config `eventssl fit` would save for `fit_arguments` (`fit --config … --x=y`)."""
     printed = io.StringIO()
-    with contextlib.redirect_stdout(printed), warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*args parameter is intended")
+    with contextlib.redirect_stdout(printed):
         try:
             run_lightning([*fit_arguments, "--print_config"])
         except SystemExit as exit_:  # jsonargparse exits after printing
