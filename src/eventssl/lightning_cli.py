@@ -127,19 +127,15 @@ def run_lightning(
     with warnings.catch_warnings():
         # `compare` and `evaluate` pass their own arguments while sys.argv holds the command's
         warnings.filterwarnings("ignore", message=".*args parameter is intended to run")
-        _run_cli(argv, from_sys_argv, callbacks)
-
-
-def _run_cli(argv: list[str], from_sys_argv: bool, callbacks: list[Callback] | None) -> None:
-    EventSSLCLI(
-        SSLModule,
-        EventDataModule,
-        subclass_mode_model=True,
-        save_config_kwargs={"overwrite": True},
-        # one optimizer path: model.init_args.optimizer / lr_scheduler, which keep the
-        # method's parameter groups (LightningCLI's top-level --optimizer would drop them)
-        auto_configure_optimizers=False,
-        trainer_class=EventTrainer,
-        trainer_defaults={"callbacks": callbacks} if callbacks else None,
-        args=None if from_sys_argv else argv,
-    )
+        EventSSLCLI(
+            SSLModule,
+            EventDataModule,
+            subclass_mode_model=True,
+            save_config_kwargs={"overwrite": True},
+            # one optimizer path: model.init_args.optimizer / lr_scheduler, which keep the
+            # method's parameter groups (LightningCLI's top-level --optimizer would drop them)
+            auto_configure_optimizers=False,
+            trainer_class=EventTrainer,
+            trainer_defaults={"callbacks": callbacks} if callbacks else None,
+            args=None if from_sys_argv else argv,
+        )

@@ -89,9 +89,8 @@ def stale_runs(
 ) -> tuple[set[str], str]:
     """Check every finished run (`(name, folder)`); return the names to train again and a note
     for the report. `arguments_of(name)` gives the run's fit arguments today (None: unknown, not
-    checked). Raises `StaleRunError` under `policy="error"` if any run is stale."""
-    if policy not in POLICIES:
-        raise ValueError(f"--stale must be one of {', '.join(POLICIES)}; got {policy!r}")
+    checked). Raises `StaleRunError` under `policy="error"` if any run is stale; `policy` is
+    one of `POLICIES`, checked with the other settings (`compare.settings.check_settings`)."""
     found: dict[str, list[str]] = {}
     for name, folder in finished:
         fit_arguments = arguments_of(name)
