@@ -26,8 +26,37 @@ def rescore_run(folder: Path, evaluation: Mapping, also_score: Sequence[str] = (
         checkpoint = (json.loads(path.read_text()).get("checkpoint") or {}).get("file")
         if not checkpoint or not Path(checkpoint).is_file():
             raise FileNotFoundError(f"{path}: the scored checkpoint {checkpoint!r} is missing")
-        settings = {**evaluation, "filename": filename}
-        if choice is not None:
-            settings["checkpoint"] = choice
-        args = ["evaluate", "--config", str(config), f"--ckpt_path={checkpoint}"]
-        run_lightning([*args, "--trainer.callbacks=[]"], callbacks=[Evaluation(**settings)])
+        evaluate_checkpoint(folder, evaluation, choice, Path(checkpoint))
+
+
+def score_missing(folder: Path, evaluation: Mapping, also_score: Sequence[str]) -> None:
+    """Score each `also_score` choice that a finished run has no `evaluation-<choice>.json` for
+    (asked for after it trained). Training keeps only the last checkpoint and the one its own
+    evaluation scored, so only `last` can be scored afterwards; other choices are refused."""
+    for choice in also_score:
+        if (folder / f"evaluation-{choice}.json").is_file():
+            continue
+        checkpoint = folder / "checkpoints" / "last.ckpt"
+        if choice != "last" or not checkpoint.is_file():
+            raise RuntimeError(
+                f"{folder}: --also_score {choice} was not scored when this run trained and its "
+                "checkpoint was not kept; train it again (--rerun true) or leave it out"
+            )
+        print(f"{folder.name}: scoring its last checkpoint (--also_score last)", flush=True)
+        evaluate_checkpoint(folder, evaluation, choice, checkpoint)
+
+
+def evaluate_checkpoint(
+    folder: Path, evaluation: Mapping, choice: str | None, checkpoint: Path
+) -> None:
+    """`eventssl evaluate` of `folder`'s config on `checkpoint` into `evaluation.json`, or into
+    `evaluation-<choice>.json` for an `also_score` choice."""
+    config = folder / "config.yaml"
+    if not config.is_file():
+        raise FileNotFoundError(f"{config}: cannot score {folder.name} without its config")
+    filename = "evaluation.json" if choice is None else f"evaluation-{choice}.json"
+    settings = {**evaluation, "filename": filename}
+    if choice is not None:
+        settings["checkpoint"] = choice
+    args = ["evaluate", "--config", str(config), f"--ckpt_path={checkpoint}"]
+    run_lightning([*args, "--trainer.callbacks=[]"], callbacks=[Evaluation(**settings)])

@@ -30,7 +30,7 @@ from eventssl.compare.plots import (
     training_curves,
 )
 from eventssl.compare.report import aggregate, write_report
-from eventssl.compare.rescore import rescore_run
+from eventssl.compare.rescore import rescore_run, score_missing
 from eventssl.compare.rows import MLEM, Row, comparison_rows
 from eventssl.compare.settings import check_settings, parser
 from eventssl.compare.stale import stale_runs
@@ -71,6 +71,8 @@ def main(argv: list[str] | None = None) -> None:
                 finished = False
             if finished and arguments.rescore and not arguments.rerun:
                 rescore_run(folder, evaluation_settings(arguments), arguments.also_score)
+            if finished and not arguments.rerun:
+                score_missing(folder, evaluation_settings(arguments), arguments.also_score)
             if arguments.rerun or not finished:
                 set_aside(folder)
                 extra = [] if source is None else [f"--model.init_args.teacher_ckpt={source}"]
