@@ -9,28 +9,11 @@ from pathlib import Path
 import pytest
 
 from eventssl.cli import main
-from tests.test_evaluate_cli import PENDULUM, SMALL
+from tests.test_compare_stale import compare as compare_arguments
 
 
 def compare(pendulum_dataset: Path, output: Path, *extra: str) -> None:
-    overrides = [
-        f"--data.path={pendulum_dataset}",
-        *[arg for arg in SMALL if not arg.startswith("--trainer.max_epochs")],
-        "--trainer.max_epochs=1",
-        "--trainer.enable_model_summary=false",
-    ]
-    main(
-        [
-            "compare",
-            f"--configs={PENDULUM}",
-            "--methods=[generative]",
-            "--seeds=[0]",
-            f"--output={output}",
-            f"--overrides={json.dumps(overrides)}",
-            '--evaluation={"geometry": false}',
-            *extra,
-        ]
-    )
+    main(compare_arguments(pendulum_dataset, output, 1, *extra))  # one epoch of generative
 
 
 def test_last_is_scored_for_finished_runs(pendulum_dataset: Path, tmp_path: Path) -> None:
