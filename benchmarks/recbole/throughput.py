@@ -3,8 +3,9 @@
     python benchmarks/recbole/throughput.py --data data/movielens100k --epochs 20
 
 Builds the model and the datamodule from `experiments/movielens100k/nextitem.yaml` (the same
-width, layers, heads, dropout, max length 50, batch 256 sequences, Adam 1e-3 as `SETTINGS` of
-`run_sasrec.py`) and trains `--epochs` epochs with Lightning's fit loop, as `eventssl fit`
+width, layers, heads, dropout, max length 50 and Adam 1e-3 as `SETTINGS` of `run_sasrec.py`),
+in batches of `--batch-size` users (default 32, as the published trials; the config's own is 8),
+and trains `--epochs` epochs with Lightning's fit loop, as `eventssl fit`
 does, without validation, checkpoints, logger or progress bar. An epoch's time is its loader,
 collation, forward, cross-entropy at every position, backward and Adam step. Examples: the
 (prefix, next item) pairs scored, i.e. length − 1 per training sequence after the last-50
@@ -54,7 +55,9 @@ class EpochTimer(Callback):
         self.seconds.append(time.perf_counter() - self._start)
 
 
-def build(config: Path, data: Path, seed: int) -> tuple[SSLModule, EventDataModule]:
+def build(
+    config: Path, data: Path, seed: int, batch_size: int
+) -> tuple[SSLModule, EventDataModule]:
     """The method and datamodule of an eventssl config, as `eventssl fit` instantiates them."""
     cli = EventSSLCLI(
         SSLModule,
@@ -64,14 +67,17 @@ def build(config: Path, data: Path, seed: int) -> tuple[SSLModule, EventDataModu
         run=False,
         args=[
             "--config", str(config), "--data.path", str(data), f"--seed_everything={seed}",
+            f"--data.batch_size={batch_size}",
             "--trainer.logger=false", "--trainer.callbacks=[]",
         ],
     )  # fmt: skip
     return cli.model, cli.datamodule
 
 
-def measure(config: Path, data: Path, epochs: int, seed: int) -> dict[str, Any]:
-    model, datamodule = build(config, data, seed)
+def measure(
+    config: Path, data: Path, epochs: int, seed: int, batch_size: int = 32
+) -> dict[str, Any]:
+    model, datamodule = build(config, data, seed, batch_size)
     timer = EpochTimer()
     trainer = L.Trainer(
         accelerator="cpu",
@@ -108,10 +114,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=REPO / "data" / "movielens100k")
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--batch-size", type=int, default=32, help="users a batch")
     parser.add_argument("--out", type=Path, help="write the result JSON here too")
     args = parser.parse_args(argv)
     sys.argv[1:] = []  # LightningCLI reads only `build`'s arguments
-    result = measure(args.config, args.data.resolve(), args.epochs, args.seed)
+    result = measure(args.config, args.data.resolve(), args.epochs, args.seed, args.batch_size)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=1))
