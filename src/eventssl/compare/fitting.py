@@ -11,6 +11,7 @@ from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 
 from eventssl.callbacks.evaluation import Evaluation
 from eventssl.callbacks.stopping import SelectionStopping
+from eventssl.compare.rescore import evaluation_path
 from eventssl.lightning_cli import run_lightning
 
 
@@ -36,7 +37,11 @@ def fit(
         Evaluation(**evaluation),
     ]
     for choice in arguments.also_score:
-        also = {**evaluation, "checkpoint": choice, "filename": f"evaluation-{choice}.json"}
+        also = {
+            **evaluation,
+            "checkpoint": choice,
+            "filename": evaluation_path(Path(), choice).name,
+        }
         callbacks.append(Evaluation(**also))
     if arguments.patience is not None:
         if arguments.stop_on == "selection":

@@ -15,12 +15,8 @@ from eventssl.lightning_cli import run_lightning
 def rescore_run(folder: Path, evaluation: Mapping, also_score: Sequence[str] = ()) -> None:
     """Evaluate `folder`'s scored checkpoint again into `evaluation.json` (and each
     `evaluation-<choice>.json` of `also_score`) with the comparison's evaluation settings."""
-    config = folder / "config.yaml"
-    if not config.is_file():
-        raise FileNotFoundError(f"{config}: cannot re-score {folder.name} without its config")
     for choice in (None, *also_score):
-        filename = "evaluation.json" if choice is None else f"evaluation-{choice}.json"
-        path = folder / filename
+        path = evaluation_path(folder, choice)
         if not path.is_file():
             continue
         checkpoint = (json.loads(path.read_text()).get("checkpoint") or {}).get("file")
@@ -34,7 +30,7 @@ def score_missing(folder: Path, evaluation: Mapping, also_score: Sequence[str]) 
     (asked for after it trained). Training keeps only the last checkpoint and the one its own
     evaluation scored, so only `last` can be scored afterwards; other choices are refused."""
     for choice in also_score:
-        if (folder / f"evaluation-{choice}.json").is_file():
+        if evaluation_path(folder, choice).is_file():
             continue
         checkpoint = folder / "checkpoints" / "last.ckpt"
         if choice != "last" or not checkpoint.is_file():
@@ -54,9 +50,13 @@ def evaluate_checkpoint(
     config = folder / "config.yaml"
     if not config.is_file():
         raise FileNotFoundError(f"{config}: cannot score {folder.name} without its config")
-    filename = "evaluation.json" if choice is None else f"evaluation-{choice}.json"
-    settings = {**evaluation, "filename": filename}
+    settings = {**evaluation, "filename": evaluation_path(folder, choice).name}
     if choice is not None:
         settings["checkpoint"] = choice
     args = ["evaluate", "--config", str(config), f"--ckpt_path={checkpoint}"]
     run_lightning([*args, "--trainer.callbacks=[]"], callbacks=[Evaluation(**settings)])
+
+
+def evaluation_path(folder: Path, choice: str | None) -> Path:
+    """Where a run's evaluation of its scored checkpoint (None) or of an `also_score` choice is."""
+    return folder / ("evaluation.json" if choice is None else f"evaluation-{choice}.json")

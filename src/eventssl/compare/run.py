@@ -30,7 +30,7 @@ from eventssl.compare.plots import (
     training_curves,
 )
 from eventssl.compare.report import aggregate, write_report
-from eventssl.compare.rescore import rescore_run, score_missing
+from eventssl.compare.rescore import evaluation_path, rescore_run, score_missing
 from eventssl.compare.rows import MLEM, Row, comparison_rows
 from eventssl.compare.settings import check_settings, parser
 from eventssl.compare.stale import stale_runs
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
             folders[row.name][seed] = folder
             for choice in arguments.also_score:
                 label = f"{row.name} ({choice})"
-                path = folder / f"evaluation-{choice}.json"
+                path = evaluation_path(folder, choice)
                 if path.is_file():
                     runs.setdefault(label, {})[seed] = read_results(path)
             print(
