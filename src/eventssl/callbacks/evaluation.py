@@ -38,7 +38,8 @@ class Evaluation(L.Callback):
     `evaluation.json` records the file, its epoch and the epochs trained.
 
     Args: see `EvaluationSettings`; `every_n_epochs` also evaluates during training;
-    `save_embeddings` also writes the test embeddings and targets to `embeddings_test.npz`.
+    `save_embeddings` also writes the scored split's embeddings and targets to
+    `embeddings_<split>.npz` (a validation-split ablation never writes test embeddings).
     """
 
     def __init__(
@@ -186,10 +187,12 @@ class Evaluation(L.Callback):
         self, folder: Path, module: L.LightningModule, datamodule: L.LightningDataModule
     ) -> None:
         target = self.settings.target or datamodule.schema.default_target
-        test = probe_datasets(datamodule, target).get("test")
-        if test is not None:
-            features, truth = embed_by_length(module, datamodule, test, target)
-            np.savez_compressed(folder / "embeddings_test.npz", embeddings=features, target=truth)
+        split = self.settings.split
+        scored = probe_datasets(datamodule, target, split).get("test")  # the scored split
+        if scored is not None:
+            features, truth = embed_by_length(module, datamodule, scored, target)
+            path = folder / f"embeddings_{split}.npz"
+            np.savez_compressed(path, embeddings=features, target=truth)
 
 
 def earlier_record(path: Path, checkpoint: str | Path) -> tuple[Selected, int | None] | None:

@@ -106,9 +106,9 @@ def robustness_curves(rows: Sequence[dict], methods: Sequence[str], path: Path) 
 
 
 def embedding_scatter(
-    embeddings: Mapping[str, tuple[np.ndarray, np.ndarray]], target: str, path: Path
+    embeddings: Mapping[str, tuple[np.ndarray, np.ndarray]], target: str, split: str, path: Path
 ) -> Path:
-    """PCA to 2-D of each method's test embeddings, coloured by the target."""
+    """PCA to 2-D of each method's embeddings of the scored `split`, coloured by the target."""
     count = len(embeddings)
     figure, axes = plt.subplots(1, count, figsize=(3.4 * count, 3.4), squeeze=False)
     for axis, (method, (features, truth)) in zip(axes[0], embeddings.items(), strict=True):
@@ -117,7 +117,7 @@ def embedding_scatter(
         axis.set_title(method)
         axis.set_xticks([])
         axis.set_yticks([])
-    figure.colorbar(scatter, ax=axes[0].tolist(), label=target, shrink=0.8)
+    figure.colorbar(scatter, ax=axes[0].tolist(), label=f"{target} ({split} split)", shrink=0.8)
     figure.savefig(path, dpi=120)
     plt.close(figure)
     return path

@@ -255,15 +255,16 @@ def report(
         training_curves(folders, output / name, metric)
     scatter = {}
     target = "target"
+    split = evaluation_settings(arguments).get("split", "test")
     for name, by_seed in folders.items():
         folder = by_seed.get(arguments.seeds[0])
-        saved = folder / "embeddings_test.npz" if folder else None
+        saved = folder / f"embeddings_{split}.npz" if folder else None
         if saved and saved.is_file():
             data = np.load(saved)
             scatter[name] = (data["embeddings"], data["target"])
             target = json.loads((folder / "evaluation.json").read_text())["target"]
     if scatter:
-        embedding_scatter(scatter, target, output / "embeddings.png")
+        embedding_scatter(scatter, target, split, output / "embeddings.png")
     print(f"Wrote {paths['md']}, {paths['csv']}, {paths['json']} and plots in {output}")
     print(paths["md"].read_text())
 
