@@ -4,6 +4,7 @@ today is named with the settings that differ (and nothing trains), retrained, or
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,20 @@ def test_unknown_stale_policy_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="--stale must be one of error, retrain, keep"):
         main(["compare", f"--configs={PENDULUM}", f"--output={tmp_path}", "--stale=ignore"])
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_copied_comparison_keeps_its_mlem_runs(pendulum_dataset: Path, tmp_path: Path) -> None:
+    """The teacher is identified by content: a copy of a comparison (its MLEM runs name the
+    original folder's teacher file) is neither stale nor trained again."""
+    first, copy = tmp_path / "first", tmp_path / "copy"
+    main(compare(pendulum_dataset, first, 1, "--methods=[mlem]"))
+    shutil.copytree(first, copy)
+    run = copy / "runs" / "pendulum" / "mlem-seed0"
+    saved = yaml.safe_load((run / "config.yaml").read_text())["model"]["init_args"]
+    assert saved["teacher_ckpt"].startswith(str(first))  # the path differs from today's
+    files = {path: path.read_bytes() for path in run.rglob("*") if path.is_file()}
+
+    main(compare(pendulum_dataset, copy, 1, "--methods=[mlem]"))
+    assert {path: path.read_bytes() for path in run.rglob("*") if path.is_file()} == files
+    assert not list(run.parent.glob("*.replaced-*"))
+    assert "--stale=keep" not in (copy / "results.md").read_text()

@@ -25,8 +25,10 @@ from eventssl.lightning_cli import run_lightning
 
 POLICIES = ("error", "retrain", "keep")
 # set by the comparison itself, not training settings: its callbacks are passed as objects (so
-# saved as [] today) and its loggers name the run's folder
-IGNORED = ("trainer.callbacks", "trainer.logger")
+# saved as [] today) and its loggers name the run's folder. An MLEM run's teacher is checked by
+# content instead of path (`compare.run.teacher_replaced`, the SHA-256 its checkpoint records),
+# so a comparison folder that was moved or copied keeps its MLEM runs.
+IGNORED = ("trainer.callbacks", "trainer.logger", "model.init_args.teacher_ckpt")
 SHOWN = 5  # differing settings named per run
 
 
