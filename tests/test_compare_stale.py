@@ -95,3 +95,18 @@ def test_a_copied_comparison_keeps_its_mlem_runs(pendulum_dataset: Path, tmp_pat
     assert {path: path.read_bytes() for path in run.rglob("*") if path.is_file()} == files
     assert not list(run.parent.glob("*.replaced-*"))
     assert "--stale=keep" not in (copy / "results.md").read_text()
+
+    # re-scoring the copy scores the copy's checkpoints into the copy, never the original's
+    originals = {path: path.read_bytes() for path in first.rglob("*") if path.is_file()}
+    written = json.loads((run / "evaluation.json").read_text())
+    (run / "evaluation.json").write_text(json.dumps(written | {"results": {}}))
+    main(compare(pendulum_dataset, copy, 1, "--methods=[mlem]", "--rescore=true"))
+    assert {path: path.read_bytes() for path in first.rglob("*") if path.is_file()} == originals
+    rescored = json.loads((run / "evaluation.json").read_text())
+    assert rescored["results"] == pytest.approx(written["results"])
+    scored = Path(rescored["checkpoint"]["file"])
+    assert scored.parent.parent == run and scored.name == Path(written["checkpoint"]["file"]).name
+    kept = ("choice", "criterion", "epoch", "value")
+    assert {k: rescored["checkpoint"][k] for k in kept} == {
+        k: written["checkpoint"][k] for k in kept
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import lightning as L
@@ -197,15 +197,24 @@ class Evaluation(L.Callback):
 
 def earlier_record(path: Path, checkpoint: str | Path) -> tuple[Selected, int | None] | None:
     """What an earlier evaluation at `path` recorded of `checkpoint` (criterion, epoch, value)
-    and the run's epochs, when it scored that very file; None otherwise. Re-scoring a run's
-    checkpoint with newer evaluation code keeps the record of why it was chosen."""
+    and the run's epochs, when it scored that very file, or the same `checkpoints/<name>` of
+    this run before it was moved or copied; None otherwise. Re-scoring a run's checkpoint with
+    newer evaluation code keeps the record of why it was chosen (with today's file)."""
     if not path.is_file():
         return None
     record = json.loads(path.read_text())
     scored = record.get("checkpoint") or {}
-    if not scored.get("file") or Path(scored["file"]).resolve() != Path(checkpoint).resolve():
+    if not scored.get("file"):
         return None
-    return Selected(**scored), record.get("epochs_trained")
+    before, now = Path(scored["file"]), Path(checkpoint)
+    same = before.resolve() == now.resolve()
+    moved = before.parts[-2:] == now.parts[-2:] and now.parent.parent == path.parent
+    if not (same or moved):
+        return None
+    selected = Selected(**scored)
+    if not same:
+        selected = replace(selected, file=str(checkpoint))
+    return selected, record.get("epochs_trained")
 
 
 def read_results(path: str | Path) -> dict[str, float]:

@@ -19,10 +19,15 @@ def rescore_run(folder: Path, evaluation: Mapping, also_score: Sequence[str] = (
         path = evaluation_path(folder, choice)
         if not path.is_file():
             continue
-        checkpoint = (json.loads(path.read_text()).get("checkpoint") or {}).get("file")
-        if not checkpoint or not Path(checkpoint).is_file():
-            raise FileNotFoundError(f"{path}: the scored checkpoint {checkpoint!r} is missing")
-        evaluate_checkpoint(folder, evaluation, choice, Path(checkpoint))
+        recorded = (json.loads(path.read_text()).get("checkpoint") or {}).get("file")
+        # this folder's own copy: a moved or copied run records where it was trained, and
+        # scoring that file would write beside it, into the other folder
+        checkpoint = folder / "checkpoints" / Path(recorded).name if recorded else None
+        if checkpoint is None or not checkpoint.is_file():
+            raise FileNotFoundError(
+                f"{path}: the scored checkpoint {recorded!r} is not in {folder / 'checkpoints'}"
+            )
+        evaluate_checkpoint(folder, evaluation, choice, checkpoint)
 
 
 def score_missing(folder: Path, evaluation: Mapping, also_score: Sequence[str]) -> None:
