@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import wandb
 from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MaxAbsScaler
@@ -205,6 +206,7 @@ def test_compare_logs_to_wandb_offline(
             "--wandb=true",
         ]
     )
+    wandb.teardown()  # the W&B service writes its files asynchronously: wait until they are
     runs = sorted((tmp_path / "wandb").glob("offline-run-*"))
     records = [next(run.glob("*.wandb")).read_bytes() for run in runs]
     assert len(records) == 2  # the supervised run and the comparison
