@@ -110,3 +110,22 @@ def test_a_copied_comparison_keeps_its_mlem_runs(pendulum_dataset: Path, tmp_pat
     assert {k: rescored["checkpoint"][k] for k in kept} == {
         k: written["checkpoint"][k] for k in kept
     }
+
+
+def test_a_finished_comparison_reports_without_its_weights(
+    pendulum_dataset: Path, tmp_path: Path
+) -> None:
+    """A committed comparison keeps logs, not checkpoints: its report is written again from
+    them, MLEM rows included, with nothing trained."""
+    main(compare(pendulum_dataset, tmp_path, 1, "--methods=[mlem]"))
+    for checkpoints in tmp_path.glob("runs/*/*/checkpoints"):
+        shutil.rmtree(checkpoints)
+    runs = {path: path.read_bytes() for path in (tmp_path / "runs").rglob("*") if path.is_file()}
+    (tmp_path / "results.json").unlink()
+
+    main(compare(pendulum_dataset, tmp_path, 1, "--methods=[mlem]"))
+    assert {p: p.read_bytes() for p in (tmp_path / "runs").rglob("*") if p.is_file()} == runs
+    methods = {
+        row["method"] for row in json.loads((tmp_path / "results.json").read_text())["results"]
+    }
+    assert methods == {"contrastive", "mlem"}
