@@ -49,14 +49,19 @@ def callbacks(evaluation: dict) -> str:
     )
 
 
+def small_run(dataset: Path, save_dir: Path, evaluation: dict) -> list[str]:
+    """Arguments of a small `fit`/`evaluate`/`predict` on `dataset`, runs under `save_dir`."""
+    return [
+        f"--data.path={dataset}",
+        *SMALL,
+        f"--trainer.logger.init_args.save_dir={save_dir}",
+        f"--trainer.callbacks={callbacks(evaluation)}",
+    ]
+
+
 def test_fit_evaluate_and_predict(pendulum_dataset: Path, tmp_path: Path) -> None:
     config = str(PENDULUM / "contrastive.yaml")
-    common = [
-        f"--data.path={pendulum_dataset}",
-        *SMALL,
-        f"--trainer.logger.init_args.save_dir={tmp_path}",
-        f"--trainer.callbacks={callbacks(EVALUATION)}",
-    ]
+    common = small_run(pendulum_dataset, tmp_path, EVALUATION)
     main(["fit", "--config", config, *common])
     (run,) = tmp_path.glob("*/contrastive-seed0")
     after_fit = read_results(run / "evaluation.json")

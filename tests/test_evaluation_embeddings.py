@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from eventssl.cli import main
-from tests.test_evaluate_cli import PENDULUM, SMALL, callbacks
+from tests.test_evaluate_cli import PENDULUM, small_run
 
 
 @pytest.mark.parametrize("split", ["val", "test"])
@@ -20,12 +20,7 @@ def test_saved_embeddings_are_the_scored_split(
 ) -> None:
     config = str(PENDULUM / "contrastive.yaml")
     evaluation = {"geometry": False, "split": split, "save_embeddings": True}
-    common = [
-        f"--data.path={pendulum_dataset}",
-        *SMALL,
-        f"--trainer.logger.init_args.save_dir={tmp_path}",
-        f"--trainer.callbacks={callbacks(evaluation)}",
-    ]
+    common = small_run(pendulum_dataset, tmp_path, evaluation)
     main(["fit", "--config", config, *common])
     (run,) = tmp_path.glob("*/contrastive-seed0")
     assert json.loads((run / "evaluation.json").read_text())["split"] == split
