@@ -31,12 +31,11 @@ from eventssl.compare.plots import (
 )
 from eventssl.compare.report import aggregate, write_report
 from eventssl.compare.rescore import evaluation_path, rescore_run, score_missing
+from eventssl.compare.resume import resumable, resume_arguments, set_aside, teacher_replaced
 from eventssl.compare.rows import MLEM, Row, comparison_rows
 from eventssl.compare.settings import check_settings, parser
 from eventssl.compare.stale import stale_runs
-from eventssl.methods.checkpoint import read_checkpoint
-from eventssl.methods.mlem import TEACHER_KEY, file_hash
-from eventssl.runs import archive, find_run, holds_run
+from eventssl.runs import find_run
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -78,16 +77,15 @@ def main(argv: list[str] | None = None) -> None:
             if finished and not arguments.rerun:
                 score_missing(folder, evaluation_settings(arguments), arguments.also_score)
             if arguments.rerun or not finished:
-                set_aside(folder)
-                extra = [] if source is None else [f"--model.init_args.teacher_ckpt={source}"]
-                fit(
-                    arguments,
-                    row.method,
-                    seed,
-                    output,
-                    [*row.overrides, *extra],
-                    row.run_name(seed),
-                )
+                extra = [*row.overrides]
+                if source is not None:
+                    extra.append(f"--model.init_args.teacher_ckpt={source}")
+                name = row.run_name(seed)
+                today = fit_arguments(arguments, row.method, seed, output, extra, name)
+                resume = None if arguments.rerun else resumable(folder, today, source)
+                if resume is None:
+                    set_aside(folder)
+                fit(arguments, row.method, seed, output, [*extra, *resume_arguments(resume)], name)
                 folder = find_run(output, row.run_name(seed))
             if folder is None or not (folder / "evaluation.json").is_file():
                 raise RuntimeError(
@@ -194,21 +192,6 @@ def scored_checkpoint(output: Path, row: Row, seed: int) -> Path:
     record = json.loads((folder / "evaluation.json").read_text())
     scored = (record.get("checkpoint") or {}).get("file")
     return Path(scored) if scored else folder / "checkpoints" / "last.ckpt"
-
-
-def teacher_replaced(folder: Path, source: Path) -> bool:
-    """Whether a finished MLEM run aligned to another file than today's `source` teacher."""
-    checkpoint = folder / "checkpoints" / "last.ckpt"
-    if not checkpoint.is_file():
-        return False
-    recorded = read_checkpoint(checkpoint).get(TEACHER_KEY, {}).get("sha256")
-    return recorded is not None and recorded != file_hash(source)
-
-
-def set_aside(folder: Path | None) -> None:
-    """Before a run is trained (again) in `folder`: archive a run it holds, whole."""
-    if folder is not None and holds_run(folder):
-        print(f"archived the earlier run to {archive(folder)}", flush=True)
 
 
 def report(

@@ -26,9 +26,10 @@ from eventssl.lightning_cli import run_lightning
 POLICIES = ("error", "retrain", "keep")
 # set by the comparison itself, not training settings: its callbacks are passed as objects (so
 # saved as [] today) and its loggers name the run's folder. An MLEM run's teacher is checked by
-# content instead of path (`compare.run.teacher_replaced`, the SHA-256 its checkpoint records),
+# content instead of path (`compare.resume.teacher_replaced`, the SHA-256 its checkpoint records),
 # so a comparison folder that was moved or copied keeps its MLEM runs.
-IGNORED = ("trainer.callbacks", "trainer.logger", "model.init_args.teacher_ckpt")
+# A resumed run's config records the checkpoint it resumed from (`compare.resume`).
+IGNORED = ("trainer.callbacks", "trainer.logger", "model.init_args.teacher_ckpt", "ckpt_path")
 SHOWN = 5  # differing settings named per run
 
 
