@@ -7,8 +7,9 @@ from pathlib import Path
 import lightning as L
 import pytest
 import torch
+from lightning.pytorch.callbacks import EarlyStopping
 
-from eventssl.callbacks.stopping import SelectionStopping
+from eventssl.callbacks.stopping import SelectionStopping, StayStopped
 from tests.callbacks.test_selection import Scripted
 
 
@@ -56,3 +57,40 @@ def test_stops_on_the_modules_own_metric(
 ) -> None:
     scores = [0.1, 0.3, 0.2, 0.25, 0.4, 0.5, 0.6, 0.7]
     assert epochs_trained(tmp_path, ScriptedScore(scores, metric), patience=2) == expected
+
+
+class Flat(ScriptedScore):
+    """`val/loss` never improves after the first epoch: patience 1 stops the run after two."""
+
+    def __init__(self) -> None:
+        super().__init__([0.0] * 8, None)
+        self.losses = [1.0] * 8
+
+
+@pytest.mark.parametrize(("stay_stopped", "expected"), [(True, 2), (False, 3)])
+def test_a_run_resumed_after_it_stopped_trains_no_further_epoch(
+    tmp_path: Path, stay_stopped: bool, expected: int
+) -> None:
+    data = torch.utils.data.DataLoader(torch.zeros(4, 1), batch_size=2)
+
+    def trainer(*extra: L.Callback) -> L.Trainer:
+        return L.Trainer(
+            max_epochs=8,
+            callbacks=[EarlyStopping("val/loss", mode="min", patience=1), *extra],
+            logger=False,
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            num_sanity_val_steps=0,
+            default_root_dir=tmp_path,
+        )
+
+    stopped = trainer()
+    stopped.fit(Flat(), data, data)
+    assert stopped.current_epoch == 2  # stopped after its second validation
+    checkpoint = tmp_path / "stopped.ckpt"  # as saved before the final evaluation was killed
+    stopped.save_checkpoint(checkpoint)
+
+    resumed = trainer(*([StayStopped()] if stay_stopped else []))
+    resumed.fit(Flat(), data, data, ckpt_path=checkpoint)
+    assert resumed.current_epoch == expected

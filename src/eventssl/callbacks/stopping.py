@@ -10,6 +10,7 @@ from __future__ import annotations
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import EarlyStopping
+from lightning.pytorch.callbacks.early_stopping import EarlyStoppingReason
 
 
 class SelectionStopping(EarlyStopping):
@@ -28,3 +29,21 @@ class SelectionStopping(EarlyStopping):
             self.monitor, self.mode = criterion
             self.best_score = torch.tensor(torch.inf if self.mode == "min" else -torch.inf)
         super().setup(trainer, pl_module, stage)
+
+
+class StayStopped(L.Callback):
+    """A run resumed from a checkpoint saved after early stopping had ended it (killed during
+    its final evaluation) trains no further epoch: the restored decision stands.
+
+    `EarlyStopping` restores its state from the checkpoint but decides again only after the
+    next validation, so without this the resumed run would train one epoch more than the
+    uninterrupted one.
+    """
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        for callback in trainer.callbacks:
+            if (
+                isinstance(callback, EarlyStopping)
+                and callback.stopping_reason != EarlyStoppingReason.NOT_STOPPED
+            ):
+                trainer.should_stop = True

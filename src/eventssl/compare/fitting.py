@@ -10,7 +10,7 @@ from lightning.pytorch import Callback
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 
 from eventssl.callbacks.evaluation import Evaluation
-from eventssl.callbacks.stopping import SelectionStopping
+from eventssl.callbacks.stopping import SelectionStopping, StayStopped
 from eventssl.compare.rescore import evaluation_path
 from eventssl.lightning_cli import run_lightning
 
@@ -48,6 +48,7 @@ def fit(
             callbacks.append(SelectionStopping(arguments.patience))
         else:
             callbacks.append(EarlyStopping("val/loss", mode="min", patience=arguments.patience))
+        callbacks.append(StayStopped())  # an interrupted run resumes as it would have ended
     args = fit_arguments(arguments, method, seed, output, extra, version)
     run_lightning(args, callbacks=callbacks)
     if arguments.wandb:
