@@ -8,6 +8,8 @@ with replacement, the same draw for every row, and MLEM's AUC minus each other r
 recorded per draw:
 
     python experiments/physionet2012/paired_auc.py > experiments/physionet2012/paired_auc.txt
+
+It needs the runs' checkpoints, which are not committed: run it where the comparison ran.
 """
 
 from __future__ import annotations
