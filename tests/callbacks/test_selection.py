@@ -57,13 +57,11 @@ class Tracker(L.Callback):
             self.scored_weight = float(module.weight.detach())
 
 
-def fit(tmp_path: Path, losses: list[float], metric, choice: str) -> tuple[Tracker, Scripted]:
-    module = Scripted(losses, metric)
-    tracker = Tracker(CheckpointSelection(choice), tmp_path)
-    data = torch.utils.data.DataLoader(torch.zeros(4, 1), batch_size=2)
-    trainer = L.Trainer(
-        max_epochs=len(losses),
-        callbacks=[tracker],
+def bare_trainer(tmp_path: Path, max_epochs: int, callbacks: list[L.Callback]) -> L.Trainer:
+    """A Trainer with `callbacks` alone: no logger, checkpoints, progress bar or sanity check."""
+    return L.Trainer(
+        max_epochs=max_epochs,
+        callbacks=callbacks,
         logger=False,
         enable_checkpointing=False,
         enable_progress_bar=False,
@@ -71,7 +69,13 @@ def fit(tmp_path: Path, losses: list[float], metric, choice: str) -> tuple[Track
         num_sanity_val_steps=0,
         default_root_dir=tmp_path,
     )
-    trainer.fit(module, data, data)
+
+
+def fit(tmp_path: Path, losses: list[float], metric, choice: str) -> tuple[Tracker, Scripted]:
+    module = Scripted(losses, metric)
+    tracker = Tracker(CheckpointSelection(choice), tmp_path)
+    data = torch.utils.data.DataLoader(torch.zeros(4, 1), batch_size=2)
+    bare_trainer(tmp_path, len(losses), [tracker]).fit(module, data, data)
     return tracker, module
 
 

@@ -10,7 +10,7 @@ import torch
 from lightning.pytorch.callbacks import EarlyStopping
 
 from eventssl.callbacks.stopping import SelectionStopping, StayStopped
-from tests.callbacks.test_selection import Scripted
+from tests.callbacks.test_selection import Scripted, bare_trainer
 
 
 class ScriptedScore(Scripted):
@@ -27,16 +27,7 @@ class ScriptedScore(Scripted):
 
 def epochs_trained(tmp_path: Path, module: L.LightningModule, patience: int) -> int:
     data = torch.utils.data.DataLoader(torch.zeros(4, 1), batch_size=2)
-    trainer = L.Trainer(
-        max_epochs=8,
-        callbacks=[SelectionStopping(patience)],
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-        default_root_dir=tmp_path,
-    )
+    trainer = bare_trainer(tmp_path, 8, [SelectionStopping(patience)])
     trainer.fit(module, data, data)
     return trainer.current_epoch
 
@@ -74,16 +65,8 @@ def test_a_run_resumed_after_it_stopped_trains_no_further_epoch(
     data = torch.utils.data.DataLoader(torch.zeros(4, 1), batch_size=2)
 
     def trainer(*extra: L.Callback) -> L.Trainer:
-        return L.Trainer(
-            max_epochs=8,
-            callbacks=[EarlyStopping("val/loss", mode="min", patience=1), *extra],
-            logger=False,
-            enable_checkpointing=False,
-            enable_progress_bar=False,
-            enable_model_summary=False,
-            num_sanity_val_steps=0,
-            default_root_dir=tmp_path,
-        )
+        stopping = EarlyStopping("val/loss", mode="min", patience=1)
+        return bare_trainer(tmp_path, 8, [stopping, *extra])
 
     stopped = trainer()
     stopped.fit(Flat(), data, data)
