@@ -16,12 +16,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from eventssl.compare.stale import run_differences
+from eventssl.compare.stale import run_differences, shown_differences
 from eventssl.methods.checkpoint import read_checkpoint
 from eventssl.methods.mlem import TEACHER_KEY, file_hash
 from eventssl.runs import archive, holds_run
-
-SHOWN = 5  # differing settings named
 
 
 def resumable(folder: Path | None, fit_arguments: list[str], teacher: Path | None) -> Path | None:
@@ -37,13 +35,12 @@ def resumable(folder: Path | None, fit_arguments: list[str], teacher: Path | Non
         state = read_checkpoint(checkpoint)
     except (OSError, ValueError) as error:
         return cannot_resume(folder, f"its last checkpoint cannot be read ({error})")
-    if teacher is not None and teacher_replaced(folder, teacher):
+    if teacher is not None and other_teacher(state, teacher):
         return cannot_resume(folder, f"its teacher {teacher} was replaced")
     changed = run_differences(folder, fit_arguments)
     if changed:
-        more = f"; and {len(changed) - SHOWN} more" if len(changed) > SHOWN else ""
         return cannot_resume(
-            folder, f"it was started with other settings: {'; '.join(changed[:SHOWN])}{more}"
+            folder, f"it was started with other settings: {shown_differences(changed)}"
         )
     print(
         f"{folder.name}: interrupted; resuming it from {checkpoint} "
@@ -66,9 +63,12 @@ def resume_arguments(checkpoint: Path | None) -> list[str]:
 def teacher_replaced(folder: Path, source: Path) -> bool:
     """Whether an MLEM run aligned to another file than today's `source` teacher."""
     checkpoint = folder / "checkpoints" / "last.ckpt"
-    if not checkpoint.is_file():
-        return False
-    recorded = read_checkpoint(checkpoint).get(TEACHER_KEY, {}).get("sha256")
+    return checkpoint.is_file() and other_teacher(read_checkpoint(checkpoint), source)
+
+
+def other_teacher(state: dict, source: Path) -> bool:
+    """Whether an MLEM checkpoint's `state` records another teacher file than `source`."""
+    recorded = state.get(TEACHER_KEY, {}).get("sha256")
     return recorded is not None and recorded != file_hash(source)
 
 

@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
                 if resume is None:
                     set_aside(folder)
                 fit(arguments, row.method, seed, output, [*extra, *resume_arguments(resume)], name)
-                folder = find_run(output, row.run_name(seed))
+                folder = find_run(output, name)
             if folder is None or not (folder / "evaluation.json").is_file():
                 raise RuntimeError(
                     f"{row.name} seed {seed} wrote no evaluation.json under {output}"

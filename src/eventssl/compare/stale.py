@@ -85,6 +85,12 @@ def run_differences(folder: Path, fit_arguments: list[str]) -> list[str]:
     return differences(saved, resolved_config(fit_arguments))
 
 
+def shown_differences(changed: list[str]) -> str:
+    """The first `SHOWN` differences, and how many more."""
+    more = f"; and {len(changed) - SHOWN} more" if len(changed) > SHOWN else ""
+    return f"{'; '.join(changed[:SHOWN])}{more}"
+
+
 def stale_runs(
     finished: Iterable[tuple[str, Path]],
     arguments_of: Callable[[str], list[str] | None],
@@ -104,10 +110,7 @@ def stale_runs(
             found[name] = changed
     if not found:
         return set(), ""
-    lines = []
-    for name, changed in found.items():
-        more = f"; and {len(changed) - SHOWN} more" if len(changed) > SHOWN else ""
-        lines.append(f"{name}: {'; '.join(changed[:SHOWN])}{more}")
+    lines = [f"{name}: {shown_differences(changed)}" for name, changed in found.items()]
     if policy == "error":
         raise StaleRunError(
             f"{len(found)} finished run(s) were trained with other settings than this "
