@@ -184,11 +184,21 @@ def test_compare_end_to_end(pendulum_dataset: Path, tmp_path: Path) -> None:
     run = tmp_path / "runs" / "pendulum" / "mlem-seed1"
     written = json.loads((run / "evaluation.json").read_text())
     (run / "evaluation.json").write_text(json.dumps(written | {"results": {}}))
+    # a score of the last checkpoint on another split, as a run copied from a validation study
+    # holds: rescored on today's split too, though this comparison does not ask for it
+    last = {"choice": "last", "criterion": "last", "file": str(run / "checkpoints" / "last.ckpt")}
+    last |= {"epoch": written["epochs_trained"], "value": None}
+    stale = written | {"results": {}, "split": "val", "checkpoint": last}
+    (run / "evaluation-last.json").write_text(json.dumps(stale))
     trained = {path: path.stat().st_mtime_ns for path in run.glob("checkpoints/*.ckpt")}
     main([*command, "--rescore=true"])
     rescored = json.loads((run / "evaluation.json").read_text())
     assert rescored["results"] == pytest.approx(written["results"])
     assert rescored["checkpoint"] == written["checkpoint"]
+    last_scored = json.loads((run / "evaluation-last.json").read_text())
+    assert last_scored["split"] == written["split"] == "test"
+    assert last_scored["checkpoint"]["choice"] == "last"
+    assert last_scored["results"].keys() == written["results"].keys()
     assert trained == {path: path.stat().st_mtime_ns for path in run.glob("checkpoints/*.ckpt")}
 
 

@@ -13,9 +13,11 @@ from eventssl.lightning_cli import run_lightning
 
 
 def rescore_run(folder: Path, evaluation: Mapping, also_score: Sequence[str] = ()) -> None:
-    """Evaluate `folder`'s scored checkpoint again into `evaluation.json` (and each
-    `evaluation-<choice>.json` of `also_score`) with the comparison's evaluation settings."""
-    for choice in (None, *also_score):
+    """Evaluate `folder`'s scored checkpoint again into `evaluation.json`, and each
+    `evaluation-<choice>.json` it holds or `also_score` names, with the comparison's evaluation
+    settings: a copied run keeps no scores of the split it was trained against."""
+    held = [path.stem.removeprefix("evaluation-") for path in folder.glob("evaluation-*.json")]
+    for choice in (None, *dict.fromkeys([*also_score, *sorted(held)])):
         path = evaluation_path(folder, choice)
         if not path.is_file():
             continue
