@@ -112,7 +112,8 @@ def parser(description: str = "") -> ArgumentParser:
         type=bool,
         default=False,
         help="evaluate finished runs again (their scored checkpoints, current evaluation code) "
-        "instead of reading their evaluation.json; nothing is trained again",
+        "instead of reading their evaluation.json, and every evaluation-<choice>.json they "
+        "hold; nothing is trained again",
     )
     parser.add_argument(
         "--wandb",
