@@ -1,5 +1,5 @@
-"""Is MLEM's test margin over its teacher and the generative model larger than the test split's
-sampling error? A paired bootstrap over the test sequences (issue #13).
+"""Is MLEM's test margin over its teacher, the generative model and the naive hybrid larger than
+the test split's sampling error? A paired bootstrap over the test sequences (issue #13).
 
 For each seed, every row's scored checkpoint of `experiments/physionet2012/plateau` is loaded,
 the train and test sequences are embedded, and the comparison's linear probe is fitted again
@@ -28,7 +28,7 @@ from eventssl.evaluation.probes import DEFAULT_PROBES, build_estimator
 from eventssl.methods.checkpoint import load_method
 
 RUNS = Path("experiments/physionet2012/plateau/runs/physionet2012")
-ROWS = ("mlem-l2-lambda10", "contrastive", "generative")
+ROWS = ("mlem-l2-lambda10", "contrastive", "generative", "naivehybrid")
 TARGET = "In-hospital_death"
 DRAWS = 2000
 
