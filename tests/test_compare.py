@@ -12,6 +12,7 @@ import torch
 import yaml
 
 from eventssl.cli import main
+from eventssl.compare.settings import check_settings, parser
 from tests.test_evaluate_cli import PENDULUM, SMALL
 
 
@@ -92,7 +93,10 @@ def test_variants_shared_teacher_early_stopping(pendulum_dataset: Path, tmp_path
         (['--variants={"x": {"overrides": []}}', "--methods=[x]"], "needs a `method`"),
         (["--methods=[generative]", "--checkpoint=middle"], "paper, best, last"),
         (["--methods=[generative]", "--teacher=each"], "per_seed or shared"),
-        (["--methods=[generative]", "--finetune_methods=[mlem]"], "not in --methods: mlem"),
+        (
+            ["--methods=[generative]", "--finetune_methods=[mlem]", "--finetune_budgets=[null]"],
+            "not in --methods: mlem",
+        ),
     ],
 )
 def test_settings_are_checked_before_training(
@@ -101,3 +105,12 @@ def test_settings_are_checked_before_training(
     with pytest.raises(ValueError, match=message):
         main(["compare", f"--configs={PENDULUM}", f"--output={tmp_path}", *arguments])
     assert not (tmp_path / "runs").exists()
+
+
+def test_finetune_rows_are_checked_only_when_something_is_fine_tuned() -> None:
+    """Scoring one row of a config that fine-tunes other rows needs no `--finetune_methods '[]'`."""
+    settings = parser()
+    base = ["--configs=c", "--output=o", "--methods=[generative]", "--finetune_methods=[mlem]"]
+    check_settings(settings.parse_args(base))  # no budget: nothing to fine-tune, nothing to check
+    with pytest.raises(ValueError, match="not in --methods: mlem"):
+        check_settings(settings.parse_args([*base, "--finetune_budgets=[10]"]))

@@ -143,7 +143,7 @@ def check_settings(arguments) -> None:
             f"--patience must be a positive number of validations; got {arguments.patience}"
         )
     unknown = set(arguments.finetune_methods or []) - set(arguments.methods)
-    if unknown:
+    if unknown and arguments.finetune_budgets:  # without a budget nothing is fine-tuned
         raise ValueError(
             f"--finetune_methods names rows not in --methods: {', '.join(sorted(unknown))}"
         )
